@@ -1,0 +1,62 @@
+# Waymark: `make run` to try it, `make test` to test it. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: install
+install: $(VENV)/.installed node_modules/.installed ## Install Python and npm dependencies (pinned)
+
+.PHONY: assets
+assets: install ## Build GOV.UK Frontend and MOJ Frontend into static/dist/ and collect static files
+	npm run --silent build
+	DEBUG=0 $(PY) manage.py collectstatic --noinput --clear -v0 -i scss
+
+.PHONY: run
+run: assets ## Run Waymark on this machine: migrate, load demo data, start web server and worker
+	@export DEBUG=$${DEBUG:-1}; \
+	$(PY) manage.py migrate --noinput -v0 && \
+	$(PY) manage.py seed_demo && \
+	trap 'kill 0' EXIT INT TERM; \
+	$(PY) manage.py qcluster & \
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT) & \
+	sleep 2; \
+	echo; echo "Waymark is running at http://$(HOST):$(PORT)/  (caseworkers: http://$(HOST):$(PORT)/admin/)"; \
+	echo "Log in as admin / waymark-demo or caseworker / waymark-demo. Press Ctrl-C to stop."; \
+	wait
+
+.PHONY: test
+test: assets ## Run the whole test suite (browser tests need Chromium: see README)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## Check code style and templates
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: install ## Format the code
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: clean
+clean: ## Remove the virtualenv, node_modules, built assets and the local database
+	rm -rf $(VENV) node_modules static/dist staticfiles db.sqlite3 db.sqlite3-*

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CasesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "cases"
+    verbose_name = "Cases"
+
+    def ready(self) -> None:
+        from config.schedules import ensure_schedules
+
+        post_migrate.connect(ensure_schedules, sender=self)

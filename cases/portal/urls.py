@@ -1,0 +1,10 @@
+from django.urls import path
+
+from cases.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("language/<str:code>/", views.choose_language, name="language"),
+]

@@ -1,0 +1,43 @@
+"""The recurring jobs Waymark runs, declared in one place and kept in django-q2's table.
+
+`ensure_schedules` runs after every migrate, so a fresh database (or a new release) gets
+the schedule without anyone clicking in the admin.
+"""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    func: str
+    minutes: int
+
+
+JOBS = [
+    Job("worker heartbeat", "config.tasks.heartbeat", 1),
+]
+
+
+def ensure_schedules(**kwargs) -> None:
+    from django_q.models import Schedule
+
+    for job in JOBS:
+        Schedule.objects.update_or_create(
+            name=job.name,
+            defaults={
+                "func": job.func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": job.minutes,
+                "repeats": -1,
+            },
+            create_defaults={
+                "func": job.func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": job.minutes,
+                "repeats": -1,
+                "next_run": timezone.now(),
+            },
+        )
