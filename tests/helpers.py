@@ -26,6 +26,7 @@ def run_manage(*args: str, env: dict[str, str | None] | None = None, timeout: in
     """
     full_env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
     full_env.pop("HTTPS_ONLY", None)
+    full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set while browser tests run
     for key, value in (env or {}).items():
         if value is None:
             full_env.pop(key, None)
