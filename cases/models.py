@@ -1,6 +1,47 @@
+"""Organisations, their service settings, cases and the append-only record of events."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin
+
+from cases.workflows.base import ActorKind
+
+
+class Service(models.TextChoices):
+    BLUE_BADGE = "blue_badge", _("Blue Badge application")
+    STREET_REPORT = "street_report", _("Street issue report")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message")
+    LETTER = "letter", _("Letter")
+
+
+class ContactPreference(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message")
+    LETTER = "letter", _("Letter")
+    NONE = "none", _("Do not contact me")
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    WELSH = "cy", "Cymraeg"
+
+
+class PaymentProvider(models.TextChoices):
+    LOCAL = "local", _("Local (development and demos)")
+    STRIPE = "stripe", _("Stripe")
+    GOVUK_PAY = "govuk_pay", _("GOV.UK Pay")
 
 
 class Organisation(models.Model):
@@ -9,6 +50,10 @@ class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
     name_cy = models.CharField(_("name in Welsh"), max_length=200, blank=True)
     slug = models.SlugField(_("slug"), unique=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    address = models.TextField(_("postal address"), blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -23,3 +68,346 @@ class Organisation(models.Model):
         if get_language() == "cy" and self.name_cy:
             return self.name_cy
         return self.name
+
+
+def _all_channels() -> list[str]:
+    return [Channel.EMAIL, Channel.SMS, Channel.LETTER]
+
+
+class ServiceConfig(models.Model):
+    """How one organisation runs one service: fee, payment provider, deadlines, Notify."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="service_configs"
+    )
+    service = models.CharField(_("service"), max_length=40, choices=Service.choices)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    fee_pence = models.PositiveIntegerField(
+        _("fee in pence"), default=0, help_text=_("0 means no fee and no payment stage.")
+    )
+    payment_provider = models.CharField(
+        _("payment provider"),
+        max_length=20,
+        choices=PaymentProvider.choices,
+        default=PaymentProvider.LOCAL,
+    )
+    sla_days = models.JSONField(
+        _("working days per stage"),
+        default=dict,
+        blank=True,
+        help_text=_("Stage slug → working days. Stages left out use the workflow's default."),
+    )
+    notify_api_key_env = models.CharField(
+        _("Notify API key variable"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Name of the environment variable that holds this council's GOV.UK Notify "
+            "API key. The key itself never goes in the database."
+        ),
+    )
+    notify_templates = models.JSONField(
+        _("Notify template IDs"),
+        default=dict,
+        blank=True,
+        help_text=_("Event → channel → language → Notify template ID."),
+    )
+    enabled_channels = models.JSONField(
+        _("enabled channels"), default=_all_channels, help_text=_("email, sms, letter")
+    )
+
+    class Meta:
+        verbose_name = _("service settings")
+        verbose_name_plural = _("service settings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "service"], name="one_config_per_service"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} – {self.get_service_display()}"
+
+    def clean(self) -> None:
+        from cases.workflows import workflow_class
+
+        errors = {}
+        unknown = set(self.enabled_channels or []) - set(Channel.values)
+        if unknown:
+            errors["enabled_channels"] = _("Unknown channels: %(c)s") % {
+                "c": ", ".join(sorted(unknown))
+            }
+        stages = {stage.slug for stage in workflow_class(self.service).STAGES}
+        bad = [
+            key
+            for key, days in (self.sla_days or {}).items()
+            if key not in stages or not isinstance(days, int) or days < 0
+        ]
+        if bad:
+            errors["sla_days"] = _(
+                "Each key must be one of %(stages)s and each value a whole number of days "
+                "(0 or more). Wrong: %(bad)s"
+            ) % {"stages": ", ".join(sorted(stages)), "bad": ", ".join(sorted(bad))}
+        if errors:
+            raise ValidationError(errors)
+
+    def stage_days(self, stage) -> int:
+        return int((self.sla_days or {}).get(stage.slug, stage.sla_days))
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Council admin")
+    EDITOR = "editor", _("Editor")
+    READ_ONLY = "read_only", _("Read only")
+
+
+class Membership(models.Model):
+    """A caseworker's role at one organisation. National administrators are superusers."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.EDITOR)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="one_role_per_council")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.organisation} ({self.get_role_display()})"
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self):
+        from cases.workflows import closed_states
+
+        return self.exclude(state__in=closed_states())
+
+    def for_service(self, service: str):
+        return self.filter(service=service)
+
+
+class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """One application or report. Its workflow (a proxy model) holds the state machine.
+
+    Rows read from the database come back as their workflow's class (see `from_db`), so
+    `case.get_available_state_transitions()` and the stage list always fit the service.
+    Change a case only through `cases.services`.
+    """
+
+    process_id = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="cases", verbose_name=_("council")
+    )
+    service = models.CharField(_("service"), max_length=40, choices=Service.choices)
+    state = FSMField(_("state"), max_length=40, protected=True)
+    stage = models.CharField(_("stage"), max_length=40)
+    stage_entered_at = models.DateTimeField(_("stage entered"), default=timezone.now)
+    due_date = models.DateField(_("due"), null=True, blank=True)
+    overdue = models.BooleanField(_("overdue"), default=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    applicant_name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email address"), blank=True)
+    phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    address_line_1 = models.CharField(_("address line 1"), max_length=200, blank=True)
+    address_line_2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    town = models.CharField(_("town or city"), max_length=100, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True, db_index=True)
+    contact_preference = models.CharField(
+        _("contact preference"),
+        max_length=10,
+        choices=ContactPreference.choices,
+        default=ContactPreference.EMAIL,
+    )
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
+    )
+
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assigned to"),
+    )
+    version = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("case")
+        indexes = [
+            models.Index(fields=["organisation", "service", "state"]),
+            models.Index(fields=["organisation", "stage"]),
+            models.Index(fields=["due_date"]),
+        ]
+
+    def __str__(self) -> str:
+        from cases import process_id
+
+        return process_id.format_display(self.process_id) if self.process_id else "new case"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        from cases.workflows import WORKFLOWS
+
+        if cls is Case and "service" in field_names:
+            workflow = WORKFLOWS.get(values[field_names.index("service")])
+            if workflow is not None:
+                cls = workflow
+        return super().from_db.__func__(cls, db, field_names, values)
+
+    @property
+    def reference(self) -> str:
+        return str(self)
+
+    @cached_property
+    def config(self) -> ServiceConfig:
+        """The council's settings for this service (defaults if it has none saved)."""
+        found = ServiceConfig.objects.filter(
+            organisation_id=self.organisation_id, service=self.service
+        ).first()
+        return found or ServiceConfig(organisation_id=self.organisation_id, service=self.service)
+
+    def fee_pence(self) -> int:
+        return self.config.fee_pence
+
+    # --- What the workflow declares, read generically (the proxies set the constants) ---
+
+    ON_CREATE: tuple = ()
+    STAGES: tuple = ()
+    OUTCOMES: tuple = ()
+    CLOSED_STATES: frozenset = frozenset()
+    STATE_LABELS: dict = {}
+    CITIZEN_ACTIONS: dict = {}
+    PAYMENT_STAGE: str | None = None
+
+    @property
+    def state_label(self):
+        return self.STATE_LABELS.get(self.state, self.state)
+
+    def stage_for_state(self, state: str):
+        """The timeline stage a state belongs to; None for an outcome such as refused."""
+        for stage in self.STAGES:
+            if state in stage.states:
+                return stage
+        return None
+
+    def outcome_for_state(self, state: str):
+        for outcome in self.OUTCOMES:
+            if outcome.state == state:
+                return outcome
+        return None
+
+    def visible_stages(self) -> list:
+        """The stages this case goes through: no payment stage when the council is free."""
+        if self.PAYMENT_STAGE and self.fee_pence() <= 0:
+            return [stage for stage in self.STAGES if stage.slug != self.PAYMENT_STAGE]
+        return list(self.STAGES)
+
+    def stage_due_date(self, stage, default):
+        """The deadline for the current stage; workflows may override (e.g. a repair date)."""
+        return default
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state in self.CLOSED_STATES
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [
+            line
+            for line in (
+                self.applicant_name,
+                self.address_line_1,
+                self.address_line_2,
+                self.town,
+                self.postcode,
+            )
+            if line
+        ]
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Case events are append-only: they cannot be updated.")
+
+    def delete(self):
+        raise TypeError("Case events are append-only: they cannot be deleted.")
+
+    def public(self):
+        return self.filter(public=True)
+
+
+class CaseEvent(models.Model):
+    """One thing that happened to a case. Append-only: written once by `cases.services`."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        TRANSITION = "transition", _("Transition")
+        OVERDUE = "overdue", _("Overdue")
+        ASSIGNED = "assigned", _("Assigned")
+        CONTACT_CHANGED = "contact_changed", _("Contact preference changed")
+        NOTE = "note", _("Note")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    transition = models.CharField(max_length=60, blank=True)
+    from_state = models.CharField(max_length=40, blank=True)
+    to_state = models.CharField(max_length=40, blank=True)
+    actor_kind = models.CharField(max_length=20, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="case_events",
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(_("reason (staff only)"), blank=True)
+    message = models.TextField(_("message to the citizen"), blank=True)
+    public = models.BooleanField(default=False)
+    data = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("case event")
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.kind} {self.transition} {self.from_state}→{self.to_state}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Case events are append-only: they cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Case events are append-only: they cannot be deleted.")
+
+
+# The workflows are proxy models of Case: import them so Django (and the registry) has them.
+from cases.workflows import blue_badge, street_report  # noqa: E402, F401

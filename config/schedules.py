@@ -18,6 +18,8 @@ class Job:
 
 JOBS = [
     Job("worker heartbeat", "config.tasks.heartbeat", 1),
+    Job("flag overdue cases", "cases.tasks.mark_overdue_cases", 60),
+    Job("run transitions that are due", "cases.tasks.run_due_transitions", 60),
 ]
 
 

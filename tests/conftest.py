@@ -12,6 +12,7 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    """Uploaded files from a test go to a throwaway folder."""
+def _test_settings(settings, tmp_path):
+    """Uploaded files go to a throwaway folder; passwords hash fast."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,160 @@
+"""Reads: the citizen's timeline of a case, built in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from cases import calendar
+from cases.models import Case, CaseEvent
+from cases.workflows.base import Outcome, Stage, Text
+
+DONE, CURRENT, UPCOMING = "done", "current", "upcoming"
+
+CREATED_TEXT = Text("We received it", "Cawsom ef")
+OVERDUE_TEXT = Text(
+    "This is taking longer than it should. We aimed to finish this stage by {due}.",
+    "Mae hyn yn cymryd mwy o amser nag y dylai. Roeddem yn bwriadu gorffen y cam hwn erbyn {due}.",
+)
+
+
+@dataclass
+class TimelineStage:
+    stage: Stage
+    status: str  # done, current or upcoming
+    completed_at: datetime | None = None
+    due_date: date | None = None
+
+    @property
+    def title(self) -> str:
+        return str(self.stage.title)
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    text: str
+    message: str = ""
+
+
+@dataclass
+class Timeline:
+    case: Case
+    stages: list[TimelineStage]
+    outcome: Outcome | None
+    entries: list[TimelineEntry]  # newest first
+    actions: list[dict]
+    expected_completion: date | None
+    overdue: bool
+    notifications: list = field(default_factory=list)
+    payments: list = field(default_factory=list)
+
+    @property
+    def current(self) -> TimelineStage | None:
+        return next((s for s in self.stages if s.status == CURRENT), None)
+
+
+def _entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
+    if event.kind == CaseEvent.Kind.CREATED:
+        return str(CREATED_TEXT)
+    if event.kind == CaseEvent.Kind.OVERDUE:
+        due = date.fromisoformat(event.data["due_date"]) if event.data.get("due_date") else None
+        return OVERDUE_TEXT.format(due=due.strftime("%-d %B %Y") if due else "")
+    meta = steps.get(event.transition)
+    return str(meta.public) if meta and meta.public else ""
+
+
+def case_timeline(case: Case) -> Timeline:
+    """Everything the citizen's timeline page shows. Three queries plus the council's
+    settings, however many events the case has."""
+    events = list(case.events.filter(public=True).order_by("created_at", "id"))
+    notifications = list(case.notifications.order_by("-created_at"))
+    payments = list(case.payment_requests.order_by("-created_at"))
+    steps = {t.name: t.custom["step"] for t in case.get_all_state_transitions()}
+
+    stages = case.visible_stages()
+    index_of = {stage.slug: i for i, stage in enumerate(stages)}
+
+    def stage_index(state: str) -> int | None:
+        stage = case.stage_for_state(state)
+        return index_of.get(stage.slug) if stage else None
+
+    outcome = case.outcome_for_state(case.state)
+    if outcome is not None:
+        # The furthest stage reached before the case ended off the happy path.
+        before = [e.from_state for e in events if e.to_state == case.state and e.from_state]
+        reached = stage_index(before[-1]) if before else 0
+        reached = 0 if reached is None else reached
+    else:
+        reached = stage_index(case.state)
+        reached = 0 if reached is None else reached
+
+    completed: dict[int, datetime] = {}
+    for event in events:
+        if event.kind != CaseEvent.Kind.TRANSITION:
+            continue
+        old, new = stage_index(event.from_state), stage_index(event.to_state)
+        if old is not None and new is not None and new > old:
+            for i in range(old, new):
+                completed[i] = event.created_at
+
+    timeline_stages = []
+    for i, stage in enumerate(stages):
+        if outcome is not None:
+            if i > reached:
+                break
+            status = DONE if i < reached else CURRENT
+        else:
+            status = (
+                DONE if i < reached or case.is_closed else CURRENT if i == reached else UPCOMING
+            )
+        timeline_stages.append(
+            TimelineStage(
+                stage=stage,
+                status=status,
+                completed_at=completed.get(i) if status == DONE else None,
+                due_date=case.due_date if status == CURRENT and not case.is_closed else None,
+            )
+        )
+    if outcome is not None and timeline_stages:
+        timeline_stages[-1].status = DONE
+        timeline_stages[-1].completed_at = case.closed_at
+
+    entries = [
+        TimelineEntry(
+            at=event.created_at, text=_entry_text(case, event, steps), message=event.message
+        )
+        for event in reversed(events)
+    ]
+
+    actions = []
+    action = case.CITIZEN_ACTIONS.get(case.state)
+    if action is not None:
+        actions.append(
+            {"slug": action.slug, "text": action.text.format(fee=f"£{case.fee_pence() / 100:.2f}")}
+        )
+
+    return Timeline(
+        case=case,
+        stages=timeline_stages,
+        outcome=outcome,
+        entries=entries,
+        actions=actions,
+        expected_completion=expected_completion(case, stages, reached),
+        overdue=case.overdue,
+        notifications=notifications,
+        payments=payments,
+    )
+
+
+def expected_completion(case: Case, stages: list[Stage], current_index: int) -> date | None:
+    """When the case should finish: the current stage's deadline (or today, if that has
+    passed) plus the working days of every stage still to come."""
+    if case.is_closed:
+        return None
+    today = timezone.localdate()
+    start = max(case.due_date or today, today)
+    remaining = sum(case.config.stage_days(stage) for stage in stages[current_index + 1 :])
+    return calendar.add_working_days(start, remaining)

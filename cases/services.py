@@ -1,0 +1,426 @@
+"""The only way a case changes.
+
+Every caller (portal, admin, API, payment webhooks, inbound SMS, scheduled jobs) uses
+these functions. Each runs in one transaction: lock the case row, check the actor's
+permission and the state machine, run the transition, save, append a CaseEvent and run
+the transition's hooks (outbox rows in `notify`, payment requests in `payments`). Tasks
+are queued only when the transaction commits. Anything not allowed raises a `CaseError`
+with a plain-English message, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, can_proceed
+
+from cases import calendar, process_id
+from cases.models import Case, CaseEvent, ContactPreference, Membership, Organisation, Role
+from cases.validators import normalise_phone, normalise_postcode
+from cases.workflows import workflow_class
+from cases.workflows.base import ActorKind, Notify, RequestPayment, Step
+from config.logging import current_request_id
+
+logger = logging.getLogger(__name__)
+
+
+# --- Errors -----------------------------------------------------------------------------
+
+
+class CaseError(Exception):
+    """A change that cannot be made. `str()` is a message fit to show the person."""
+
+    status = 400
+
+
+class CaseNotAllowed(CaseError):
+    """The state machine does not allow this transition now."""
+
+    status = 409
+
+
+class CasePermissionDenied(CaseError):
+    status = 403
+
+
+class CaseConflict(CaseError):
+    """Someone else changed the case first."""
+
+    status = 409
+
+
+class CaseValidationError(CaseError):
+    """The data given with the change is not valid; `errors` maps field → messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        summary = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+        super().__init__(summary)
+
+
+# --- Actors -----------------------------------------------------------------------------
+
+EDITING_ROLES = {Role.ADMIN, Role.EDITOR}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a change, as the services need to know it."""
+
+    kind: ActorKind
+    user: AbstractBaseUser | None = None
+    organisation_id: int | None = None  # the council a partner system belongs to
+    case_id: int | None = None  # the case a citizen has proved they own
+    label: str = ""
+
+    @classmethod
+    def caseworker(cls, user) -> Actor:
+        return cls(ActorKind.CASEWORKER, user=user, label=user.get_username())
+
+    @classmethod
+    def citizen(cls, case: Case, how: str = "") -> Actor:
+        return cls(ActorKind.CITIZEN, case_id=case.pk, label=how or "citizen")
+
+    @classmethod
+    def partner(cls, organisation: Organisation, name: str) -> Actor:
+        return cls(ActorKind.PARTNER, organisation_id=organisation.pk, label=name)
+
+    @classmethod
+    def system(cls, job: str) -> Actor:
+        return cls(ActorKind.SYSTEM, label=job)
+
+
+def _may_act_on(actor: Actor, case: Case) -> bool:
+    if actor.kind == ActorKind.SYSTEM:
+        return True
+    if actor.kind == ActorKind.CITIZEN:
+        return actor.case_id == case.pk
+    if actor.kind == ActorKind.PARTNER:
+        return actor.organisation_id == case.organisation_id
+    user = actor.user
+    if user is None or not user.is_active or not user.is_staff:
+        return False
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(
+        user=user, organisation_id=case.organisation_id, role__in=EDITING_ROLES
+    ).exists()
+
+
+# --- Reading what a case allows ------------------------------------------------------
+
+
+def step_of(case: Case, transition: str) -> Step | None:
+    for candidate in case.get_all_state_transitions():
+        if candidate.name == transition:
+            return candidate.custom["step"]
+    return None
+
+
+def allowed_transitions(case: Case, actor: Actor | None = None) -> list[tuple[str, Step]]:
+    """Transitions possible from the case's state (conditions met), for this actor if given."""
+    result = []
+    for candidate in case.get_available_state_transitions():
+        meta: Step = candidate.custom["step"]
+        if actor is None or (actor.kind in meta.actors and _may_act_on(actor, case)):
+            result.append((candidate.name, meta))
+    return result
+
+
+def _not_allowed_message(case: Case, transition: str, actor: Actor) -> str:
+    meta = step_of(case, transition)
+    label = str(meta.label) if meta else transition
+    options = [str(m.label) for _name, m in allowed_transitions(case, actor)]
+    if options:
+        then = "From there you can: " + ", ".join(options) + "."
+    elif case.is_closed:
+        then = "The case is closed."
+    else:
+        then = "You cannot change it from there."
+    return f"This case is '{case.state_label}', so '{label}' is not possible. {then}"
+
+
+# --- Creating a case ---------------------------------------------------------------------
+
+
+def _clean_applicant(applicant: dict[str, Any]) -> dict[str, Any]:
+    """Validates and normalises the applicant's details for their contact preference."""
+    errors: dict[str, list[str]] = {}
+    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in applicant.items()}
+    data.setdefault("contact_preference", ContactPreference.EMAIL)
+    preference = data["contact_preference"]
+    if not data.get("applicant_name"):
+        errors["applicant_name"] = ["Enter your full name"]
+    if preference not in ContactPreference.values:
+        errors["contact_preference"] = ["Choose how you would like to be contacted"]
+    checks = {
+        "phone": lambda v: normalise_phone(v, mobile=preference == ContactPreference.SMS),
+        "postcode": normalise_postcode,
+        "email": lambda v: validate_email(v) or v.lower(),
+    }
+    for field, check in checks.items():
+        if data.get(field):
+            try:
+                data[field] = check(data[field])
+            except ValidationError as exc:
+                errors[field] = exc.messages
+    needs = {
+        ContactPreference.EMAIL: [("email", "Enter your email address")],
+        ContactPreference.SMS: [("phone", "Enter a mobile phone number")],
+        ContactPreference.LETTER: [
+            ("address_line_1", "Enter the first line of your address"),
+            ("postcode", "Enter your postcode"),
+        ],
+    }.get(preference, [])
+    for field, message in needs:
+        if not data.get(field) and field not in errors:
+            errors[field] = [message]
+    if errors:
+        raise CaseValidationError(errors)
+    return data
+
+
+APPLICANT_FIELDS = (
+    "applicant_name",
+    "email",
+    "phone",
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "postcode",
+    "contact_preference",
+)
+
+
+def case_create(
+    *,
+    organisation: Organisation,
+    service: str,
+    applicant: dict[str, Any],
+    answers: dict[str, Any],
+    actor: Actor,
+    language: str = "en",
+) -> Case:
+    """Opens a case with a new process ID, records it and sends the acknowledgement."""
+    workflow = workflow_class(service)
+    if actor.kind == ActorKind.PARTNER and actor.organisation_id != organisation.pk:
+        raise CasePermissionDenied("This API key cannot create cases for that council.")
+    config = organisation.service_configs.filter(service=service).first()
+    if config is None or not config.enabled:
+        raise CaseValidationError({"service": [f"{organisation} does not offer this service"]})
+    unknown = set(applicant) - set(APPLICANT_FIELDS)
+    if unknown:
+        raise CaseValidationError({field: ["Unknown field"] for field in sorted(unknown)})
+    applicant = _clean_applicant(applicant)
+    form = workflow.AnswersForm(data=answers)
+    if not form.is_valid():
+        raise CaseValidationError({f"answers.{k}": v for k, v in form.errors.items()})
+
+    now = timezone.now()
+    with transaction.atomic():
+        for _attempt in range(5):
+            case = workflow(
+                process_id=process_id.generate(workflow.PREFIX),
+                organisation=organisation,
+                service=service,
+                state=workflow.INITIAL_STATE,
+                language=language if language in ("en", "cy") else "en",
+                answers={k: v for k, v in form.cleaned_data.items() if v not in (None, "")},
+                created_at=now,
+                **{k: applicant[k] for k in APPLICANT_FIELDS if k in applicant},
+            )
+            case.config = config
+            _enter_stage(case, now)
+            try:
+                with transaction.atomic():  # a savepoint: a clash on the ID is retried
+                    case.save(force_insert=True)
+                break
+            except IntegrityError:
+                if not Case.objects.filter(process_id=case.process_id).exists():
+                    raise
+        else:  # pragma: no cover - five clashes in a row among 31**10 IDs
+            raise CaseConflict("Could not allocate a reference number. Please try again.")
+        event = _record(
+            case,
+            actor,
+            kind=CaseEvent.Kind.CREATED,
+            to_state=case.state,
+            public=True,
+            created_at=now,
+        )
+        _run_hooks(case, event, workflow.ON_CREATE)
+    logger.info("case created", extra={"case": case.process_id, "service": service})
+    return case
+
+
+# --- Changing a case ---------------------------------------------------------------------
+
+
+def _lock(case: Case | int) -> Case:
+    pk = case.pk if isinstance(case, Case) else case
+    try:
+        return Case.objects.select_for_update().select_related("organisation").get(pk=pk)
+    except Case.DoesNotExist:
+        raise CaseError("There is no such case.") from None
+
+
+def _enter_stage(case: Case, now) -> None:
+    """Keeps the denormalised stage, deadline and closed time in step with the state."""
+    stage = case.stage_for_state(case.state)
+    slug = stage.slug if stage else case.state
+    if case.is_closed:
+        case.closed_at = case.closed_at or now
+        case.due_date = None
+        case.overdue = False
+    else:
+        case.closed_at = None
+    if slug != case.stage:
+        case.stage = slug
+        case.stage_entered_at = now
+        case.overdue = False
+        if not case.is_closed:
+            days = case.config.stage_days(stage) if stage else 0
+            case.due_date = calendar.add_working_days(now, days) if days else None
+    if not case.is_closed:
+        case.due_date = case.stage_due_date(stage, case.due_date)
+
+
+def _record(case: Case, actor: Actor, **fields) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        actor_kind=actor.kind,
+        actor_user=actor.user if actor.user is not None and actor.user.pk else None,
+        actor_label=actor.label[:200],
+        request_id=current_request_id() if current_request_id() != "-" else "",
+        **fields,
+    )
+
+
+def _run_hooks(case: Case, event: CaseEvent, hooks, message: str = "") -> None:
+    from notify.services import notifications_create_for_event
+    from payments.services import payment_request_create
+
+    for hook in hooks:
+        if hook.when is not None and hook.when != case.state:
+            continue
+        if isinstance(hook, Notify):
+            notifications_create_for_event(
+                case=case, event=hook.event, case_event=event, message=message
+            )
+        elif isinstance(hook, RequestPayment):
+            payment_request_create(case=case, case_event=event)
+
+
+def case_transition(
+    *,
+    case: Case | int,
+    transition: str,
+    actor: Actor,
+    reason: str = "",
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Runs one transition of the case's workflow, with everything around it.
+
+    `expected_version` is the version the caller saw (a form's hidden field, an API
+    If-Match): if the case has changed since, nothing happens and CaseConflict is raised.
+    """
+    reason, message = (reason or "").strip(), (message or "").strip()
+    with transaction.atomic():
+        locked = _lock(case)
+        if expected_version is not None and locked.version != expected_version:
+            raise CaseConflict(
+                "Someone else changed this case while you were looking at it. It is now "
+                f"'{locked.state_label}'. Check the case and try again."
+            )
+        meta = step_of(locked, transition)
+        if meta is None:
+            raise CaseNotAllowed(f"'{transition}' is not something a {locked.TITLE.en} can do.")
+        if actor.kind not in meta.actors:
+            who = ", ".join(sorted(kind.label.lower() for kind in meta.actors))
+            raise CasePermissionDenied(f"Only a {who} can '{meta.label}'.")
+        if not _may_act_on(actor, locked):
+            raise CasePermissionDenied("You do not have permission to change this case.")
+        method = getattr(locked, transition)
+        if not can_proceed(method):
+            raise CaseNotAllowed(_not_allowed_message(locked, transition, actor))
+
+        errors: dict[str, list[str]] = {}
+        if meta.reason_required and not reason:
+            errors["reason"] = ["Enter a reason"]
+        if meta.message == "required" and not message:
+            errors["message"] = ["Enter a message for the citizen"]
+        if meta.message == "none" and message:
+            errors["message"] = ["This change does not send the citizen a message"]
+        kwargs: dict[str, Any] = {}
+        if meta.form is not None:
+            form = meta.form(data=data or {}, case=locked)
+            if form.is_valid():
+                kwargs = form.cleaned_data
+            else:
+                errors.update({k: list(v) for k, v in form.errors.items()})
+        elif data:
+            errors["data"] = ["This change takes no other information"]
+        if errors:
+            raise CaseValidationError(errors)
+
+        from_state = locked.state
+        now = timezone.now()
+        method(**kwargs)
+        _enter_stage(locked, now)
+        locked.version += 1
+        try:
+            locked.save()
+        except ConcurrentTransition:
+            raise CaseConflict(
+                "Someone else changed this case at the same moment. Check it and try again."
+            ) from None
+
+        event = _record(
+            locked,
+            actor,
+            kind=CaseEvent.Kind.TRANSITION,
+            transition=transition,
+            from_state=from_state,
+            to_state=locked.state,
+            reason=reason,
+            message=message,
+            public=meta.public is not None,
+            data={k: (v.process_id if isinstance(v, Case) else v) for k, v in kwargs.items()},
+            created_at=now,
+        )
+        _run_hooks(locked, event, meta.hooks, message=message)
+    logger.info(
+        "case transition",
+        extra={"case": locked.process_id, "transition": transition, "to": locked.state},
+    )
+    return locked
+
+
+def case_mark_overdue(*, case: Case | int, actor: Actor) -> Case | None:
+    """Flags a case whose stage deadline has passed, and says so on its timeline."""
+    with transaction.atomic():
+        locked = _lock(case)
+        today = timezone.localdate()
+        if locked.overdue or locked.is_closed or not locked.due_date or locked.due_date >= today:
+            return None
+        locked.overdue = True
+        locked.save(update_fields=["overdue", "updated_at"])
+        _record(
+            locked,
+            actor,
+            kind=CaseEvent.Kind.OVERDUE,
+            from_state=locked.state,
+            to_state=locked.state,
+            public=True,
+            data={"due_date": locked.due_date.isoformat(), "stage": locked.stage},
+        )
+    return locked
