@@ -6,9 +6,9 @@ import pytest
 
 from cases.models import CaseEvent, Service
 from cases.services import Actor, CaseNotAllowed, case_transition
-from cases.workflows import workflow_class
 from cases.workflows import blue_badge as bb
 from cases.workflows import street_report as st
+from cases.workflows import workflow_class
 from notify.models import Notification
 from payments.models import PaymentRequest
 from tests.factories import council, make_case
