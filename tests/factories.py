@@ -65,7 +65,7 @@ def caseworker(organisation, role: str = Role.EDITOR, **kw):
 APPLICANT = {
     "applicant_name": "Ann Example",
     "email": "ann@example.com",
-    "phone": "07700 900123",
+    "phone": "07911 123456",
     "address_line_1": "1 High Street",
     "town": "Northtown",
     "postcode": "ab1 2cd",
@@ -104,7 +104,7 @@ def make_case(organisation, service, state: str, **fields):
         details={**details, **fields.pop("details", {})},
         applicant_name=APPLICANT["applicant_name"],
         email=APPLICANT["email"],
-        phone="+447700900123",
+        phone="+447911123456",
         address_line_1=APPLICANT["address_line_1"],
         town=APPLICANT["town"],
         postcode="AB1 2CD",
