@@ -62,7 +62,8 @@ def test_two_caseworkers_at_once_one_wins_one_conflict_one_event(admin_user):
 
     errors = [r for r in results if isinstance(r, Exception)]
     winners = [r for r in results if not isinstance(r, Exception)]
-    assert len(winners) == 1 and len(errors) == 1, results
+    assert len(winners) == 1, results
+    assert len(errors) == 1, results
     assert isinstance(errors[0], CaseConflict)
     case.refresh_from_db()
     assert case.state == winners[0].state

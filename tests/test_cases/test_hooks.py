@@ -69,11 +69,19 @@ def test_a_channel_the_council_does_not_offer_falls_back_to_email(admin_user):
 def test_rolling_back_the_transaction_leaves_no_outbox_rows(admin_user):
     case = make_case(council(fee_pence=1000), Service.BLUE_BADGE, bb.IN_ASSESSMENT)
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        case_transition(case=case, transition="approve", actor=Actor.caseworker(admin_user))
-        assert Notification.objects.filter(case=case).count() == 1
-        assert PaymentRequest.objects.filter(case=case).count() == 1
-        raise RuntimeError("the caller's transaction fails after the transition")
+    seen_inside = {}
+
+    def transition_then_fail():
+        with transaction.atomic():
+            case_transition(case=case, transition="approve", actor=Actor.caseworker(admin_user))
+            seen_inside["notifications"] = Notification.objects.filter(case=case).count()
+            seen_inside["payments"] = PaymentRequest.objects.filter(case=case).count()
+            raise RuntimeError("the caller's transaction fails after the transition")
+
+    with pytest.raises(RuntimeError):
+        transition_then_fail()
+
+    assert seen_inside == {"notifications": 1, "payments": 1}
 
     case.refresh_from_db()
     assert case.state == bb.IN_ASSESSMENT
