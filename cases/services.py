@@ -150,6 +150,16 @@ def _not_allowed_message(case: Case, transition: str, actor: Actor) -> str:
 # --- Creating a case ---------------------------------------------------------------------
 
 
+def _check_email(value: str) -> str:
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValidationError(
+            "Enter an email address in the correct format, like name@example.com"
+        ) from None
+    return value
+
+
 def _clean_applicant(applicant: dict[str, Any]) -> dict[str, Any]:
     """Validates and normalises the applicant's details for their contact preference."""
     errors: dict[str, list[str]] = {}
@@ -163,7 +173,7 @@ def _clean_applicant(applicant: dict[str, Any]) -> dict[str, Any]:
     checks = {
         "phone": lambda v: normalise_phone(v, mobile=preference == ContactPreference.SMS),
         "postcode": normalise_postcode,
-        "email": lambda v: validate_email(v) or v.lower(),
+        "email": _check_email,
     }
     for field, check in checks.items():
         if data.get(field):
