@@ -46,3 +46,8 @@ def test_seed_demo_builds_both_councils_with_cases_in_every_state_and_is_idempot
         assert Membership.objects.filter(organisation=organisation, role=Role.EDITOR).exists()
     # Every demo case was built through the services: each has its "created" event.
     assert CaseEvent.objects.filter(kind="created").count() == Case.objects.count()
+
+
+def test_workflow_diagrams_in_docs_are_up_to_date():
+    """docs/workflows/*.md are drawn from the code; regenerate them when a workflow changes."""
+    call_command("workflow_diagrams", "--check")
