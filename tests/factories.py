@@ -37,12 +37,11 @@ class ServiceConfigFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.gov.uk")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    password = factory.django.Password("correct-horse-battery")
 
 
 def council(*, fee_pence: int = 0, services=(Service.BLUE_BADGE, Service.STREET_REPORT), **kw):
