@@ -32,7 +32,7 @@ assets: install ## Build GOV.UK Frontend and MOJ Frontend into static/dist/ and 
 
 .PHONY: run
 run: assets ## Run Waymark on this machine: migrate, load demo data, start web server and worker
-	@export DEBUG=$${DEBUG:-1}; \
+	@export DEBUG=$${DEBUG:-1} LOG_FORMAT=$${LOG_FORMAT:-plain}; \
 	$(PY) manage.py migrate --noinput -v0 && \
 	$(PY) manage.py seed_demo && \
 	trap 'kill 0' EXIT INT TERM; \
