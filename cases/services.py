@@ -163,8 +163,14 @@ def _check_email(value: str) -> str:
 def _clean_applicant(applicant: dict[str, Any]) -> dict[str, Any]:
     """Validates and normalises the applicant's details for their contact preference."""
     errors: dict[str, list[str]] = {}
-    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in applicant.items()}
-    data.setdefault("contact_preference", ContactPreference.EMAIL)
+    data = {}
+    for key, value in applicant.items():
+        if value is not None and not isinstance(value, str):
+            errors[key] = ["Enter text"]
+        else:
+            data[key] = (value or "").strip()
+    if not data.get("contact_preference"):
+        data["contact_preference"] = ContactPreference.EMAIL
     preference = data["contact_preference"]
     if not data.get("applicant_name"):
         errors["applicant_name"] = ["Enter your full name"]
@@ -299,7 +305,9 @@ def _enter_stage(case: Case, now) -> None:
             days = case.config.stage_days(stage) if stage else 0
             case.due_date = calendar.add_working_days(now, days) if days else None
     if not case.is_closed:
-        case.due_date = case.stage_due_date(stage, case.due_date)
+        due_date = case.stage_due_date(stage, case.due_date)
+        if due_date != case.due_date:
+            case.due_date, case.overdue = due_date, False
 
 
 def _record(case: Case, actor: Actor, **fields) -> CaseEvent:
@@ -346,19 +354,19 @@ def case_transition(
     reason, message = (reason or "").strip(), (message or "").strip()
     with transaction.atomic():
         locked = _lock(case)
-        if expected_version is not None and locked.version != expected_version:
-            raise CaseConflict(
-                "Someone else changed this case while you were looking at it. It is now "
-                f"'{locked.state_label}'. Check the case and try again."
-            )
+        if not _may_act_on(actor, locked):
+            raise CasePermissionDenied("You do not have permission to change this case.")
         meta = step_of(locked, transition)
         if meta is None:
             raise CaseNotAllowed(f"'{transition}' is not something a {locked.TITLE.en} can do.")
         if actor.kind not in meta.actors:
             who = ", ".join(sorted(kind.label.lower() for kind in meta.actors))
             raise CasePermissionDenied(f"Only a {who} can '{meta.label}'.")
-        if not _may_act_on(actor, locked):
-            raise CasePermissionDenied("You do not have permission to change this case.")
+        if expected_version is not None and locked.version != expected_version:
+            raise CaseConflict(
+                "Someone else changed this case while you were looking at it. It is now "
+                f"'{locked.state_label}'. Check the case and try again."
+            )
         method = getattr(locked, transition)
         if not can_proceed(method):
             raise CaseNotAllowed(_not_allowed_message(locked, transition, actor))

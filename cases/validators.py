@@ -5,6 +5,7 @@ import re
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from phonenumbers import ValidationResult
 
 # The shape of a UK postcode (GOV.UK's pattern, spaces optional); BFPO and overseas are
 # out of scope for council services.
@@ -12,26 +13,28 @@ _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
 
 
 def normalise_phone(value: str, *, mobile: bool = False) -> str:
-    """A UK (or international, with +) phone number in E.164 form, e.g. +447700900123."""
+    """A UK (or international, with +) phone number in E.164 form, e.g. +447700900982.
+
+    Like GOV.UK Notify, this checks the shape of the number (its length for the country,
+    and 07 for a UK mobile), not whether the range has been handed out.
+    """
+    invalid = ValidationError(
+        _("Enter a telephone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"),
+        code="invalid",
+    )
     try:
         number = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:
-        raise ValidationError(
-            _("Enter a telephone number, like 01632 960 001 or 07700 900 982"), code="invalid"
-        ) from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError(
-            _("Enter a telephone number, like 01632 960 001 or 07700 900 982"), code="invalid"
-        )
-    if mobile and phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
+        raise invalid from None
+    if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
+        raise invalid
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if mobile and number.country_code == 44 and not (e164.startswith("+447") and len(e164) == 13):
         raise ValidationError(
             _("Enter a mobile phone number to get text messages, like 07700 900 982"),
             code="not_mobile",
         )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164
 
 
 def normalise_postcode(value: str) -> str:

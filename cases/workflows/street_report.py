@@ -9,7 +9,7 @@ fixed ─ confirm_fixed (citizen) / close (after the window) ─► closed      
 fixed or closed ─ reopen (citizen, within REOPEN_WINDOW_DAYS of the fix) ─► reported ◄─┘
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -227,7 +227,7 @@ class StreetReportCase(Case):
         fixed_at = self.details.get("fixed_at")
         if not fixed_at:
             return False
-        fixed_on = date.fromisoformat(fixed_at[:10])
+        fixed_on = timezone.localtime(datetime.fromisoformat(fixed_at)).date()
         return timezone.localdate() <= fixed_on + timedelta(days=REOPEN_WINDOW_DAYS)
 
     def repair_date_passed(self) -> bool:
