@@ -20,6 +20,9 @@ JOBS = [
     Job("worker heartbeat", "config.tasks.heartbeat", 1),
     Job("flag overdue cases", "cases.tasks.mark_overdue_cases", 60),
     Job("run transitions that are due", "cases.tasks.run_due_transitions", 60),
+    Job("queue notifications that are due", "notify.tasks.queue_due_notifications", 1),
+    Job("settle notifications stuck in sending", "notify.tasks.settle_stuck_notifications", 10),
+    Job("prune the send-rate ledger", "notify.tasks.prune_send_windows", 60),
 ]
 
 

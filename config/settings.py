@@ -197,6 +197,24 @@ else:
 # How long since a worker last ran its heartbeat before /healthz reports it missing.
 HEALTH_WORKER_MAX_AGE = env.int("HEALTH_WORKER_MAX_AGE", default=300)
 
+# --- GOV.UK Notify ---------------------------------------------------------------------
+# NOTIFY_BACKEND=govuk sends through GOV.UK Notify with each council's API key, read from
+# the environment variable its service settings name (NOTIFY_API_KEY by default). Anything
+# else, or a missing key, uses the local backend: nothing leaves the machine.
+
+NOTIFY_BACKEND = env.str("NOTIFY_BACKEND", default="local")
+NOTIFY_API_BASE_URL = env.str(
+    "NOTIFY_API_BASE_URL", default="https://api.notifications.service.gov.uk"
+)
+NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", default=10)
+# The bearer token Notify sends with delivery receipts and inbound texts (10+ characters).
+NOTIFY_CALLBACK_TOKEN = env.str("NOTIFY_CALLBACK_TOKEN", default="")
+# Our side of Notify's 3,000 requests a minute per key: sends per second per key.
+NOTIFY_SENDS_PER_SECOND = env.int("NOTIFY_SENDS_PER_SECOND", default=49)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+SMS_FREE_FRAGMENTS = env.int("SMS_FREE_FRAGMENTS", default=10_000)
+SMS_FRAGMENT_PENCE = env.float("SMS_FRAGMENT_PENCE", default=2.4)
+
 # --- API -------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {

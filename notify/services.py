@@ -1,16 +1,23 @@
-"""Writes to the notification outbox. Called by `cases.services` inside its transaction."""
+"""Writes to the notification outbox. `cases.services` calls these inside its transaction;
+delivery is queued for when that transaction commits."""
 
 from __future__ import annotations
 
 import logging
+from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cases.models import Channel, ContactPreference
+from cases.validators import normalise_postcode
+from config.tasks import enqueue
 from notify.models import Notification
+from notify.sms import fragments
+from notify.templates import get_template
 
 if TYPE_CHECKING:
     from cases.models import Case, CaseEvent
@@ -18,72 +25,121 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _recipient(case: Case, channel: str) -> str:
+def letter_address(case: Case) -> str:
+    """The case's postal address as Notify wants it (3 to 7 lines, the last a UK
+    postcode), or "" if it cannot take a letter."""
+    try:
+        postcode = normalise_postcode(case.postcode)
+    except ValidationError:
+        return ""
+    lines = [case.applicant_name, case.address_line_1, case.address_line_2, case.town]
+    lines = [*[line.strip() for line in lines if line and line.strip()][:6], postcode]
+    return "\n".join(lines) if len(lines) >= 3 and case.address_line_1 else ""
+
+
+def recipient_for(case: Case, channel: str) -> str:
     if channel == Channel.EMAIL:
         return case.email
     if channel == Channel.SMS:
         return case.phone
     if channel == Channel.LETTER:
-        return "\n".join(case.address_lines) if case.postcode and case.address_line_1 else ""
+        return letter_address(case)
     return ""
 
 
 def channels_for(case: Case) -> list[str]:
-    """The channels to use for this case: the citizen's choice, if the council offers it
-    and we hold the details; otherwise email as a fallback; none if they opted out."""
+    """The channel to use: the citizen's choice if the council offers it and we hold the
+    details it needs; otherwise email; none if they asked not to be contacted."""
     preference = case.contact_preference
     if preference == ContactPreference.NONE:
         return []
     enabled = set(case.config.enabled_channels or [])
     for channel in (preference, Channel.EMAIL):
-        if channel in enabled and _recipient(case, channel):
+        if channel in enabled and recipient_for(case, channel):
+            if channel != preference:
+                logger.info(
+                    "case %s: cannot use %s, falling back to %s",
+                    case.process_id,
+                    preference,
+                    channel,
+                )
             return [channel]
     return []
+
+
+def _case_values(case: Case, message: str) -> dict[str, str]:
+    """Every value a case template may ask for."""
+    values = {
+        "reference": case.reference,
+        "name": case.applicant_name,
+        "council": case.organisation.name_cy
+        if case.language == "cy" and case.organisation.name_cy
+        else case.organisation.name,
+        "service": case.TITLE.cy if case.language == "cy" else case.TITLE.en,
+        "message": message,
+        "track_url": f"{settings.SITE_URL}/track/",
+    }
+    if case.details.get("repair_date"):
+        values["repair_date"] = date.fromisoformat(case.details["repair_date"]).strftime(
+            "%-d %B %Y"
+        )
+    if case.details.get("redirect_to"):
+        values["redirect_to"] = case.details["redirect_to"]
+    payment = case.payment_requests.filter(status="requested").order_by("-created_at").first()
+    if payment is not None:
+        values["amount"] = f"£{payment.amount_pence / 100:.2f}"
+        values["pay_url"] = f"{settings.SITE_URL}/pay/{payment.pk}/"
+    return values
+
+
+def create_notification(
+    *,
+    case: Case,
+    event: str,
+    channel: str,
+    personalisation: dict,
+    case_event: CaseEvent | None = None,
+    fallback_of: Notification | None = None,
+) -> Notification:
+    """One outbox row, rendered now (a missing value raises MissingPersonalisation)."""
+    template = get_template(event)
+    needed = template.placeholders(channel, "en") | template.placeholders(channel, "cy")
+    values = {key: personalisation[key] for key in needed if key in personalisation}
+    subject, body = template.render(channel, case.language, values)
+    ids = (case.config.notify_templates or {}).get(event, {}).get(channel, {})
+    notification = Notification.objects.create(
+        organisation_id=case.organisation_id,
+        case=case,
+        case_event=case_event,
+        fallback_of=fallback_of,
+        event=event,
+        channel=channel,
+        recipient=recipient_for(case, channel),
+        language=case.language,
+        personalisation=values,
+        subject=subject,
+        body=body,
+        fragments=fragments(body) if channel == Channel.SMS else 0,
+        template_id=ids.get(case.language) or ids.get("en", ""),
+    )
+    transaction.on_commit(partial(enqueue_delivery, notification.pk))
+    return notification
 
 
 def notifications_create_for_event(
     *, case: Case, event: str, case_event: CaseEvent | None = None, message: str = ""
 ) -> list[Notification]:
-    """Creates the outbox rows for `event` (one per channel) and queues their delivery for
-    when the surrounding transaction commits."""
-    personalisation = {
-        "reference": case.reference,
-        "name": case.applicant_name,
-        "council": case.organisation.display_name,
-        "service": str(case.TITLE),
-        "message": message,
-        "track_url": f"{settings.SITE_URL}/track/",
-    }
-    created = []
-    for channel in channels_for(case):
-        if channel != case.contact_preference:
-            logger.info(
-                "notification falls back to %s for case %s",
-                channel,
-                case.process_id,
-                extra={"event": event},
-            )
-        created.append(
-            Notification.objects.create(
-                case=case,
-                case_event=case_event,
-                event=event,
-                channel=channel,
-                recipient=_recipient(case, channel),
-                language=case.language,
-                personalisation=personalisation,
-            )
+    """The outbox rows for a case event: one per channel the citizen chose."""
+    values = _case_values(case, message)
+    return [
+        create_notification(
+            case=case, event=event, channel=channel, personalisation=values, case_event=case_event
         )
-    for notification in created:
-        transaction.on_commit(partial(_enqueue, notification.pk))
-    return created
+        for channel in channels_for(case)
+    ]
 
 
-def _enqueue(notification_id) -> None:
-    from django_q.tasks import async_task
-
-    async_task(
-        "notify.tasks.send_notification",
-        str(notification_id),
-        task_name=f"notify-{notification_id}",
+def enqueue_delivery(notification_id) -> None:
+    enqueue(
+        "notify.tasks.send_notification", str(notification_id), name=f"notify-{notification_id}"
     )

@@ -261,9 +261,9 @@ class BlueBadgeCase(Case):
             {CASEWORKER},
             public=Text("Your application was approved", "Cafodd eich cais ei gymeradwyo"),
             hooks=(
+                RequestPayment(when=AWAITING_PAYMENT),
                 Notify("payment_requested", when=AWAITING_PAYMENT),
                 Notify("application_approved", when=APPROVED),
-                RequestPayment(when=AWAITING_PAYMENT),
             ),
             message="optional",
         ),
@@ -311,7 +311,7 @@ class BlueBadgeCase(Case):
                 "We did not receive your payment: please pay again",
                 "Ni chawsom eich taliad: talwch eto",
             ),
-            hooks=(Notify("payment_requested"), RequestPayment()),
+            hooks=(RequestPayment(), Notify("payment_requested")),
             reason_required=True,
         ),
     )

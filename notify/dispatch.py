@@ -1,0 +1,214 @@
+"""Delivering one notification, exactly once, whatever fails on the way.
+
+The row is claimed (status `sending`, one more attempt) and committed *before* Notify is
+called, so a worker that dies mid-send leaves a row the stuck-sending sweep will settle by
+looking its reference up at Notify. A send with no answer is looked up the same way before
+it is tried again. 400 and 403 are permanent; 429, 5xx and no answer are retried with
+exponential backoff and jitter, at most NOTIFY_MAX_ATTEMPTS times.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notify import limiter
+from notify.client import Accepted, NotifyFailure, backend_for
+from notify.models import FINAL_STATUSES, RANK, Notification, Status
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+RATE_LIMIT_PAUSE_SECONDS = 10
+
+
+def backoff(attempts: int, rng=random.random) -> timedelta:
+    """Exponential backoff with jitter: between half and all of 30 s × 2^(attempts-1)."""
+    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=ceiling * (0.5 + rng() / 2))
+
+
+def key_env_for(notification: Notification) -> str:
+    from cases.models import ServiceConfig
+
+    service = notification.case.service if notification.case_id else None
+    configs = ServiceConfig.objects.filter(organisation_id=notification.organisation_id)
+    if service:
+        configs = configs.filter(service=service)
+    return next((c.notify_api_key_env for c in configs if c.notify_api_key_env), "")
+
+
+def _claim(notification_id) -> Notification | None:
+    """Marks the row as being sent, if it is queued and due; None otherwise."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, status=Status.QUEUED)
+            .first()
+        )
+        if row is None or (row.next_attempt_at and row.next_attempt_at > now):
+            return None
+        row.status = Status.SENDING
+        row.attempts += 1
+        row.last_attempt_at = now
+        row.save(update_fields=["status", "attempts", "last_attempt_at", "updated_at"])
+    return row
+
+
+def _accepted(row: Notification, accepted: Accepted) -> None:
+    """Notify has the message: keep its ID, and move on from `sending` unless a receipt
+    has already moved the row further."""
+    now = timezone.now()
+    Notification.objects.filter(pk=row.pk).update(
+        notify_id=accepted.notify_id, sent_at=now, unanswered=False, next_attempt_at=None
+    )
+    status = accepted.status if accepted.status in Status.values else Status.CREATED
+    Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
+        status=status,
+        completed_at=now if status in FINAL_STATUSES else None,
+        updated_at=now,
+    )
+
+
+def _failed(row: Notification, failure: NotifyFailure, backend_key: str) -> str:
+    now = timezone.now()
+    fields = {
+        "last_error_type": failure.error_type[:100],
+        "last_error": failure.message,
+        "updated_at": now,
+    }
+    if failure.permanent:
+        Notification.objects.filter(pk=row.pk).update(
+            status=Status.PERMANENT_FAILURE, completed_at=now, unanswered=False, **fields
+        )
+        row.refresh_from_db()
+        fall_back_to_email(row)
+        return "permanent-failure"
+    if failure.rate_limited:
+        limiter.pause(backend_key, RATE_LIMIT_PAUSE_SECONDS)
+    if row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+        Notification.objects.filter(pk=row.pk).update(
+            status=Status.TECHNICAL_FAILURE,
+            completed_at=now,
+            unanswered=failure.unanswered,
+            **{**fields, "last_error": f"Gave up after {row.attempts} attempts. {failure.message}"},
+        )
+        return "gave-up"
+    Notification.objects.filter(pk=row.pk).update(
+        status=Status.QUEUED,
+        next_attempt_at=now + backoff(row.attempts),
+        unanswered=failure.unanswered or row.unanswered,
+        **fields,
+    )
+    return "retry"
+
+
+def deliver(notification_id) -> str:
+    """Sends one notification if it is queued and due. Safe to call any number of times."""
+    row = _claim(notification_id)
+    if row is None:
+        return "skipped"
+    backend = backend_for(key_env_for(row))
+    if not backend.is_local and not row.template_id:
+        failure = NotifyFailure(
+            f"No GOV.UK Notify template ID is set for '{row.event}' ({row.channel}, "
+            f"{row.language}) in the council's service settings.",
+            status_code=400,
+            error_type="MissingTemplateId",
+        )
+        return _failed(row, failure, backend.key_id)
+    try:
+        if row.unanswered:
+            # The last attempt got no answer: Notify may already have it.
+            found = backend.find(str(row.pk))
+            if found is not None:
+                _accepted(row, found)
+                return "found"
+        limiter.acquire(backend.key_id)
+        accepted = backend.send(
+            channel=row.channel,
+            recipient=row.recipient,
+            template_id=row.template_id,
+            personalisation=row.personalisation,
+            reference=str(row.pk),
+        )
+    except NotifyFailure as failure:
+        logger.warning(
+            "notification %s not sent: %s %s", row.pk, failure.status_code, failure.message
+        )
+        return _failed(row, failure, backend.key_id)
+    _accepted(row, accepted)
+    return "sent"
+
+
+def apply_status(row: Notification, status: str, completed_at=None) -> bool:
+    """Records a status from Notify, never moving backwards; True if it changed."""
+    if status not in Status.values or row.is_final:
+        return False
+    if RANK.get(status, 0) <= RANK.get(row.status, 0) and status not in FINAL_STATUSES:
+        return False
+    now = timezone.now()
+    updated = Notification.objects.filter(pk=row.pk, status=row.status).update(
+        status=status,
+        completed_at=(completed_at or now) if status in FINAL_STATUSES else None,
+        updated_at=now,
+    )
+    if updated:
+        row.status = status
+        if status == Status.PERMANENT_FAILURE:
+            fall_back_to_email(row)
+    return bool(updated)
+
+
+def fall_back_to_email(row: Notification) -> Notification | None:
+    """A text that failed for good goes again by email, if we know the citizen's address."""
+    from notify.services import create_notification
+
+    case = row.case
+    if (
+        row.channel != "sms"
+        or case is None
+        or not case.email
+        or "email" not in (case.config.enabled_channels or [])
+        or Notification.objects.filter(fallback_of=row).exists()
+    ):
+        return None
+    fallback = create_notification(
+        case=case,
+        event=row.event,
+        channel="email",
+        personalisation=row.personalisation,
+        case_event=row.case_event,
+        fallback_of=row,
+    )
+    logger.info("text message %s failed; sent by email instead as %s", row.pk, fallback.pk)
+    return fallback
+
+
+def settle_stuck(row: Notification) -> str:
+    """For a row left in `sending` (a worker died) or awaiting a receipt for too long:
+    asks Notify what happened, and queues it again only if Notify never got it."""
+    backend = backend_for(key_env_for(row))
+    try:
+        if row.status == Status.SENDING and row.notify_id is None:
+            found = backend.find(str(row.pk))
+            if found is None:
+                Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
+                    status=Status.QUEUED, next_attempt_at=None, unanswered=False
+                )
+                return "requeued"
+            _accepted(row, found)
+            return "found"
+        if row.notify_id:
+            return "updated" if apply_status(row, backend.status(str(row.notify_id))) else "same"
+    except NotifyFailure as failure:
+        logger.warning("could not ask Notify about %s: %s", row.pk, failure.message)
+        return "unknown"
+    return "same"

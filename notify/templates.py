@@ -1,0 +1,314 @@
+"""The message templates Waymark sends, declared in code.
+
+Each event has English and Welsh text for email (subject and body; letters use the same)
+and for text messages, in GOV.UK Notify's template syntax: ((placeholder)). The keys a
+template needs are read from its text, so a row missing one is refused when it is created,
+not when it is sent. Councils create the same templates in their Notify account and put
+the template IDs in their service settings; `manage.py check_notify_templates` compares
+the two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cases.workflows.base import Text
+
+PLACEHOLDER = re.compile(r"\(\(([^()]+?)\)\)")
+TRACK = Text("Check your case at ((track_url))", "Gwiriwch eich achos yn ((track_url))")
+
+
+class MissingPersonalisation(ValueError):
+    """A notification was created without a value its template needs."""
+
+
+@dataclass(frozen=True)
+class Template:
+    event: str
+    subject: Text
+    body: Text  # email and letter
+    sms: Text
+    batch: bool = False  # offered for CSV batch sends
+
+    def texts(self, channel: str, language: str) -> tuple[str, str]:
+        """(subject, body) for a channel in a language; SMS has no subject."""
+        pick = (lambda t: t.cy) if language == "cy" else (lambda t: t.en)
+        if channel == "sms":
+            return "", pick(self.sms)
+        return pick(self.subject), pick(self.body)
+
+    def placeholders(self, channel: str, language: str = "en") -> set[str]:
+        subject, body = self.texts(channel, language)
+        return {m.strip().lower() for m in PLACEHOLDER.findall(subject + "\n" + body)}
+
+    def render(self, channel: str, language: str, personalisation: dict) -> tuple[str, str]:
+        """Fills the placeholders, as Notify does; raises MissingPersonalisation."""
+        missing = self.placeholders(channel, language) - set(personalisation)
+        if missing:
+            raise MissingPersonalisation(
+                f"Template '{self.event}' ({channel}) needs: {', '.join(sorted(missing))}"
+            )
+
+        def fill(text: str) -> str:
+            return PLACEHOLDER.sub(lambda m: str(personalisation[m.group(1).strip().lower()]), text)
+
+        subject, body = self.texts(channel, language)
+        return fill(subject), fill(body)
+
+
+def _case_template(event, subject: Text, body: Text, sms: Text) -> Template:
+    """A case notification: greeting, the news, and the link to the timeline."""
+    return Template(
+        event=event,
+        subject=subject,
+        body=Text(
+            f"Dear ((name)),\n\n{body.en}\n\nYour reference number is ((reference)).\n\n"
+            f"{TRACK.en}\n\n((council))",
+            f"Annwyl ((name)),\n\n{body.cy}\n\nEich cyfeirnod yw ((reference)).\n\n"
+            f"{TRACK.cy}\n\n((council))",
+        ),
+        sms=Text(
+            f"((council)): {sms.en} Ref ((reference)).", f"((council)): {sms.cy} Cyf ((reference))."
+        ),
+    )
+
+
+TEMPLATES: dict[str, Template] = {
+    t.event: t
+    for t in [
+        _case_template(
+            "application_received",
+            Text("We have your Blue Badge application", "Mae eich cais am Fathodyn Glas gennym"),
+            Text(
+                "We have received your Blue Badge application. We will tell you when it moves on.",
+                "Rydym wedi cael eich cais am Fathodyn Glas. Byddwn yn dweud wrthych pan fydd yn symud ymlaen.",
+            ),
+            Text("We have your Blue Badge application.", "Mae eich cais am Fathodyn Glas gennym."),
+        ),
+        _case_template(
+            "report_received",
+            Text("We have your report", "Mae eich adroddiad gennym"),
+            Text(
+                "Thank you for reporting a problem. An inspector will look at it.",
+                "Diolch am adrodd problem. Bydd arolygydd yn edrych arni.",
+            ),
+            Text("Thank you for your report.", "Diolch am eich adroddiad."),
+        ),
+        _case_template(
+            "evidence_requested",
+            Text(
+                "We need more evidence for your Blue Badge application",
+                "Mae angen rhagor o dystiolaeth ar gyfer eich cais am Fathodyn Glas",
+            ),
+            Text(
+                "We need more evidence to decide your application:\n\n((message))",
+                "Mae angen rhagor o dystiolaeth arnom i benderfynu ar eich cais:\n\n((message))",
+            ),
+            Text(
+                "We need more evidence: ((message))", "Mae angen rhagor o dystiolaeth: ((message))"
+            ),
+        ),
+        _case_template(
+            "evidence_received",
+            Text("We have your evidence", "Mae eich tystiolaeth gennym"),
+            Text("We have received your evidence.", "Rydym wedi cael eich tystiolaeth."),
+            Text("We have your evidence.", "Mae eich tystiolaeth gennym."),
+        ),
+        _case_template(
+            "payment_requested",
+            Text("Pay for your Blue Badge", "Talu am eich Bathodyn Glas"),
+            Text(
+                "Your application has been approved. Pay ((amount)) for your badge: ((pay_url))",
+                "Mae eich cais wedi'i gymeradwyo. Talwch ((amount)) am eich bathodyn: ((pay_url))",
+            ),
+            Text(
+                "Approved. Pay ((amount)): ((pay_url))",
+                "Wedi'i gymeradwyo. Talwch ((amount)): ((pay_url))",
+            ),
+        ),
+        _case_template(
+            "payment_reminder",
+            Text("Reminder: pay for your Blue Badge", "Nodyn atgoffa: talu am eich Bathodyn Glas"),
+            Text(
+                "We have not yet received your payment of ((amount)). Pay here: ((pay_url))",
+                "Nid ydym wedi cael eich taliad o ((amount)) eto. Talwch yma: ((pay_url))",
+            ),
+            Text(
+                "Reminder: pay ((amount)): ((pay_url))",
+                "Nodyn atgoffa: talwch ((amount)): ((pay_url))",
+            ),
+        ),
+        _case_template(
+            "payment_received",
+            Text("We have your payment", "Mae eich taliad gennym"),
+            Text(
+                "Thank you for your payment. We will now order your badge.",
+                "Diolch am eich taliad. Byddwn nawr yn archebu eich bathodyn.",
+            ),
+            Text("Payment received, thank you.", "Taliad wedi dod i law, diolch."),
+        ),
+        _case_template(
+            "application_approved",
+            Text(
+                "Your Blue Badge application has been approved",
+                "Mae eich cais am Fathodyn Glas wedi'i gymeradwyo",
+            ),
+            Text(
+                "Your application has been approved. We will order your badge.",
+                "Mae eich cais wedi'i gymeradwyo. Byddwn yn archebu eich bathodyn.",
+            ),
+            Text("Your application is approved.", "Mae eich cais wedi'i gymeradwyo."),
+        ),
+        _case_template(
+            "badge_ordered",
+            Text("Your Blue Badge has been ordered", "Mae eich Bathodyn Glas wedi'i archebu"),
+            Text("We have ordered your badge.", "Rydym wedi archebu eich bathodyn."),
+            Text("Your badge has been ordered.", "Mae eich bathodyn wedi'i archebu."),
+        ),
+        _case_template(
+            "badge_dispatched",
+            Text("Your Blue Badge is on its way", "Mae eich Bathodyn Glas ar ei ffordd"),
+            Text(
+                "We have posted your badge. It should arrive within 5 working days.",
+                "Rydym wedi postio eich bathodyn. Dylai gyrraedd o fewn 5 diwrnod gwaith.",
+            ),
+            Text("Your badge is in the post.", "Mae eich bathodyn yn y post."),
+        ),
+        _case_template(
+            "application_refused",
+            Text("Your Blue Badge application", "Eich cais am Fathodyn Glas"),
+            Text(
+                "We cannot give you a Blue Badge.\n\n((message))",
+                "Ni allwn roi Bathodyn Glas i chi.\n\n((message))",
+            ),
+            Text(
+                "Your application was refused. We have written to you.",
+                "Cafodd eich cais ei wrthod. Rydym wedi ysgrifennu atoch.",
+            ),
+        ),
+        _case_template(
+            "application_withdrawn",
+            Text(
+                "Your Blue Badge application has been withdrawn",
+                "Mae eich cais am Fathodyn Glas wedi'i dynnu'n ôl",
+            ),
+            Text(
+                "Your application has been withdrawn. You can apply again at any time.",
+                "Mae eich cais wedi'i dynnu'n ôl. Gallwch wneud cais eto ar unrhyw adeg.",
+            ),
+            Text("Your application is withdrawn.", "Mae eich cais wedi'i dynnu'n ôl."),
+        ),
+        _case_template(
+            "withdraw_confirm",
+            Text("Confirm you want to withdraw", "Cadarnhewch eich bod am dynnu'n ôl"),
+            Text(
+                "Reply WITHDRAW YES to withdraw your application.",
+                "Atebwch WITHDRAW YES i dynnu eich cais yn ôl.",
+            ),
+            Text(
+                "Reply WITHDRAW YES to withdraw your application.",
+                "Atebwch WITHDRAW YES i dynnu eich cais yn ôl.",
+            ),
+        ),
+        _case_template(
+            "report_inspected",
+            Text("We have inspected the problem you reported", "Rydym wedi archwilio'r broblem"),
+            Text(
+                "An inspector has looked at the problem. We will arrange a repair.",
+                "Mae arolygydd wedi edrych ar y broblem. Byddwn yn trefnu atgyweiriad.",
+            ),
+            Text("We have inspected the problem.", "Rydym wedi archwilio'r broblem."),
+        ),
+        _case_template(
+            "report_duplicate",
+            Text(
+                "The problem you reported was already reported",
+                "Roedd y broblem eisoes wedi'i hadrodd",
+            ),
+            Text(
+                "Someone else reported this problem. We will fix it under their report.",
+                "Mae rhywun arall wedi adrodd y broblem hon. Byddwn yn ei thrwsio o dan eu hadroddiad nhw.",
+            ),
+            Text(
+                "This problem was already reported.", "Roedd y broblem hon wedi'i hadrodd eisoes."
+            ),
+        ),
+        _case_template(
+            "report_not_responsible",
+            Text("The problem you reported", "Y broblem a adroddwyd gennych"),
+            Text(
+                "This is not the council's to fix: ((redirect_to))",
+                "Nid y cyngor sy'n gyfrifol am drwsio hyn: ((redirect_to))",
+            ),
+            Text("Not ours to fix: ((redirect_to))", "Nid ni sy'n gyfrifol: ((redirect_to))"),
+        ),
+        _case_template(
+            "repair_scheduled",
+            Text("A repair is booked", "Mae atgyweiriad wedi'i drefnu"),
+            Text(
+                "We have booked a repair for ((repair_date)).",
+                "Rydym wedi trefnu atgyweiriad ar gyfer ((repair_date)).",
+            ),
+            Text("Repair booked for ((repair_date)).", "Atgyweiriad ar gyfer ((repair_date))."),
+        ),
+        _case_template(
+            "repair_rescheduled",
+            Text("The repair has a new date", "Mae gan yr atgyweiriad ddyddiad newydd"),
+            Text(
+                "The repair is now booked for ((repair_date)).",
+                "Mae'r atgyweiriad bellach wedi'i drefnu ar gyfer ((repair_date)).",
+            ),
+            Text(
+                "New repair date: ((repair_date)).", "Dyddiad atgyweirio newydd: ((repair_date))."
+            ),
+        ),
+        _case_template(
+            "repair_delayed",
+            Text("The repair is late", "Mae'r atgyweiriad yn hwyr"),
+            Text(
+                "The repair did not happen on the date we gave you. We are booking a new date.",
+                "Ni ddigwyddodd yr atgyweiriad ar y dyddiad a roesom i chi. Rydym yn trefnu dyddiad newydd.",
+            ),
+            Text(
+                "Sorry, the repair is late. We will give you a new date.",
+                "Mae'n ddrwg gennym, mae'r atgyweiriad yn hwyr. Byddwn yn rhoi dyddiad newydd i chi.",
+            ),
+        ),
+        _case_template(
+            "report_fixed",
+            Text("Is it fixed?", "A yw wedi'i drwsio?"),
+            Text(
+                "We have fixed the problem you reported. If it is not fixed, tell us within 14 days.",
+                "Rydym wedi trwsio'r broblem. Os nad yw wedi'i thrwsio, dywedwch wrthym o fewn 14 diwrnod.",
+            ),
+            Text(
+                "We have fixed it. Reply FIXED or NOT FIXED.",
+                "Rydym wedi'i thrwsio. Atebwch FIXED neu NOT FIXED.",
+            ),
+        ),
+        _case_template(
+            "report_reopened",
+            Text("We have reopened your report", "Rydym wedi ailagor eich adroddiad"),
+            Text(
+                "You told us the problem is not fixed, so we have reopened your report.",
+                "Gwnaethoch ddweud wrthym nad yw'r broblem wedi'i thrwsio, felly rydym wedi ailagor eich adroddiad.",
+            ),
+            Text("Your report is reopened.", "Mae eich adroddiad wedi'i ailagor."),
+        ),
+        Template(
+            "announcement",
+            subject=Text("((subject))", "((subject))"),
+            body=Text("Dear ((name)),\n\n((message))", "Annwyl ((name)),\n\n((message))"),
+            sms=Text("((message))", "((message))"),
+            batch=True,
+        ),
+    ]
+}
+
+
+def get_template(event: str) -> Template:
+    try:
+        return TEMPLATES[event]
+    except KeyError:
+        raise MissingPersonalisation(f"No template is declared for the event '{event}'") from None
