@@ -442,3 +442,63 @@ def case_mark_overdue(*, case: Case | int, actor: Actor) -> Case | None:
             data={"due_date": locked.due_date.isoformat(), "stage": locked.stage},
         )
     return locked
+
+
+def case_set_contact_preference(
+    *, case: Case | int, preference: str, actor: Actor, reason: str = ""
+) -> Case:
+    """Changes how the citizen is contacted (portal form, SMS STOP, caseworker on the phone)."""
+    if preference not in ContactPreference.values:
+        raise CaseValidationError(
+            {"contact_preference": ["Choose how you would like to be contacted"]}
+        )
+    with transaction.atomic():
+        locked = _lock(case)
+        if not _may_act_on(actor, locked):
+            raise CasePermissionDenied("You do not have permission to change this case.")
+        needs = {
+            ContactPreference.EMAIL: ("email", "We do not have an email address for you"),
+            ContactPreference.SMS: ("phone", "We do not have a mobile number for you"),
+            ContactPreference.LETTER: ("postcode", "We do not have a postal address for you"),
+        }.get(preference)
+        if needs and not getattr(locked, needs[0]):
+            raise CaseValidationError({"contact_preference": [needs[1]]})
+        if locked.contact_preference == preference:
+            return locked
+        previous = locked.contact_preference
+        locked.contact_preference = preference
+        locked.version += 1
+        locked.save(update_fields=["contact_preference", "version", "updated_at"])
+        _record(
+            locked,
+            actor,
+            kind=CaseEvent.Kind.CONTACT_CHANGED,
+            from_state=locked.state,
+            to_state=locked.state,
+            reason=reason,
+            data={"from": previous, "to": preference},
+        )
+    return locked
+
+
+def case_add_note(
+    *, case: Case | int, actor: Actor, text: str, needs_attention: bool = False, data=None
+) -> CaseEvent:
+    """A note on the case's record (staff only), e.g. a citizen's text message that a
+    caseworker should read."""
+    text = (text or "").strip()
+    if not text:
+        raise CaseValidationError({"text": ["Enter a note"]})
+    with transaction.atomic():
+        locked = _lock(case)
+        if not _may_act_on(actor, locked):
+            raise CasePermissionDenied("You do not have permission to change this case.")
+        return _record(
+            locked,
+            actor,
+            kind=CaseEvent.Kind.NOTE,
+            from_state=locked.state,
+            to_state=locked.state,
+            reason=text,
+            data={**(data or {}), "needs_attention": needs_attention},
+        )
