@@ -11,10 +11,8 @@ with a plain-English message, and nothing is written.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -22,7 +20,15 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
 from cases import calendar, process_id
-from cases.models import Case, CaseEvent, ContactPreference, Membership, Organisation, Role
+from cases.actors import Actor, may_act_on
+from cases.errors import (
+    CaseConflict,
+    CaseError,
+    CaseNotAllowed,
+    CasePermissionDenied,
+    CaseValidationError,
+)
+from cases.models import Case, CaseEvent, ContactPreference, Organisation
 from cases.validators import normalise_phone, normalise_postcode
 from cases.workflows import workflow_class
 from cases.workflows.base import ActorKind, Notify, RequestPayment, Step
@@ -30,88 +36,14 @@ from config.logging import current_request_id
 
 logger = logging.getLogger(__name__)
 
-
-# --- Errors -----------------------------------------------------------------------------
-
-
-class CaseError(Exception):
-    """A change that cannot be made. `str()` is a message fit to show the person."""
-
-    status = 400
-
-
-class CaseNotAllowed(CaseError):
-    """The state machine does not allow this transition now."""
-
-    status = 409
-
-
-class CasePermissionDenied(CaseError):
-    status = 403
-
-
-class CaseConflict(CaseError):
-    """Someone else changed the case first."""
-
-    status = 409
-
-
-class CaseValidationError(CaseError):
-    """The data given with the change is not valid; `errors` maps field → messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        summary = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-        super().__init__(summary)
-
-
-# --- Actors -----------------------------------------------------------------------------
-
-EDITING_ROLES = {Role.ADMIN, Role.EDITOR}
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is making a change, as the services need to know it."""
-
-    kind: ActorKind
-    user: AbstractBaseUser | None = None
-    organisation_id: int | None = None  # the council a partner system belongs to
-    case_id: int | None = None  # the case a citizen has proved they own
-    label: str = ""
-
-    @classmethod
-    def caseworker(cls, user) -> Actor:
-        return cls(ActorKind.CASEWORKER, user=user, label=user.get_username())
-
-    @classmethod
-    def citizen(cls, case: Case, how: str = "") -> Actor:
-        return cls(ActorKind.CITIZEN, case_id=case.pk, label=how or "citizen")
-
-    @classmethod
-    def partner(cls, organisation: Organisation, name: str) -> Actor:
-        return cls(ActorKind.PARTNER, organisation_id=organisation.pk, label=name)
-
-    @classmethod
-    def system(cls, job: str) -> Actor:
-        return cls(ActorKind.SYSTEM, label=job)
-
-
-def _may_act_on(actor: Actor, case: Case) -> bool:
-    if actor.kind == ActorKind.SYSTEM:
-        return True
-    if actor.kind == ActorKind.CITIZEN:
-        return actor.case_id == case.pk
-    if actor.kind == ActorKind.PARTNER:
-        return actor.organisation_id == case.organisation_id
-    user = actor.user
-    if user is None or not user.is_active or not user.is_staff:
-        return False
-    if user.is_superuser:
-        return True
-    return Membership.objects.filter(
-        user=user, organisation_id=case.organisation_id, role__in=EDITING_ROLES
-    ).exists()
+__all__ = [  # the errors and the actor are part of this module's interface
+    "Actor",
+    "CaseConflict",
+    "CaseError",
+    "CaseNotAllowed",
+    "CasePermissionDenied",
+    "CaseValidationError",
+]
 
 
 # --- Reading what a case allows ------------------------------------------------------
@@ -129,7 +61,7 @@ def allowed_transitions(case: Case, actor: Actor | None = None) -> list[tuple[st
     result = []
     for candidate in case.get_available_state_transitions():
         meta: Step = candidate.custom["step"]
-        if actor is None or (actor.kind in meta.actors and _may_act_on(actor, case)):
+        if actor is None or (actor.kind in meta.actors and may_act_on(actor, case)):
             result.append((candidate.name, meta))
     return result
 
@@ -354,7 +286,7 @@ def case_transition(
     reason, message = (reason or "").strip(), (message or "").strip()
     with transaction.atomic():
         locked = _lock(case)
-        if not _may_act_on(actor, locked):
+        if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
         meta = step_of(locked, transition)
         if meta is None:
@@ -454,7 +386,7 @@ def case_set_contact_preference(
         )
     with transaction.atomic():
         locked = _lock(case)
-        if not _may_act_on(actor, locked):
+        if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
         needs = {
             ContactPreference.EMAIL: ("email", "We do not have an email address for you"),
@@ -491,7 +423,7 @@ def case_add_note(
         raise CaseValidationError({"text": ["Enter a note"]})
     with transaction.atomic():
         locked = _lock(case)
-        if not _may_act_on(actor, locked):
+        if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
         return _record(
             locked,
