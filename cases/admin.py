@@ -116,6 +116,12 @@ class CaseAdmin(ScopedAdmin):
     search_fields = ["process_id", "applicant_name", "postcode", "email"]
     date_hierarchy = "created_at"
     inlines = [CaseEventInline]
+
+    def get_inlines(self, request, obj):
+        from notify.admin import NotificationInline
+
+        return [CaseEventInline, NotificationInline]
+
     fields = [
         "process_id",
         "organisation",

@@ -143,3 +143,63 @@ def enqueue_delivery(notification_id) -> None:
     enqueue(
         "notify.tasks.send_notification", str(notification_id), name=f"notify-{notification_id}"
     )
+
+
+def notification_retry(*, notification: Notification) -> bool:
+    """A caseworker sends a failed (or waiting) message again; False if it cannot be."""
+    from notify.models import FAILED_STATUSES, Status
+
+    with transaction.atomic():
+        row = Notification.objects.select_for_update().get(pk=notification.pk)
+        if row.status not in FAILED_STATUSES and row.status != Status.QUEUED:
+            return False
+        row.status = Status.QUEUED
+        row.next_attempt_at = None
+        row.attempts = 0
+        row.completed_at = None
+        row.save(
+            update_fields=["status", "next_attempt_at", "attempts", "completed_at", "updated_at"]
+        )
+        transaction.on_commit(partial(enqueue_delivery, row.pk))
+    return True
+
+
+def notification_cancel(*, notification: Notification) -> bool:
+    """Stops a message that has not gone to Notify yet; False if it already has."""
+    from notify.models import Status
+
+    updated = Notification.objects.filter(pk=notification.pk, status=Status.QUEUED).update(
+        status=Status.CANCELLED, next_attempt_at=None
+    )
+    return bool(updated)
+
+
+def sms_allowance(organisation, *, on: date | None = None) -> dict:
+    """Text message fragments sent this financial year (April to March) against the free
+    allowance, and what the fragments beyond it cost."""
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    today = on or timezone.localdate()
+    start_year = today.year if today.month >= 4 else today.year - 1
+    start, end = date(start_year, 4, 1), date(start_year + 1, 4, 1)
+    used = (
+        Notification.objects.filter(
+            organisation=organisation,
+            channel=Channel.SMS,
+            sent_at__date__gte=start,
+            sent_at__date__lt=end,
+        ).aggregate(total=Sum("fragments"))["total"]
+        or 0
+    )
+    free = settings.SMS_FREE_FRAGMENTS
+    beyond = max(0, used - free)
+    return {
+        "year": f"{start_year}/{str(start_year + 1)[-2:]}",
+        "used": used,
+        "free": free,
+        "remaining": max(0, free - used),
+        "beyond": beyond,
+        "cost_pence": round(beyond * settings.SMS_FRAGMENT_PENCE, 2),
+        "cost": f"£{beyond * settings.SMS_FRAGMENT_PENCE / 100:,.2f}",
+    }

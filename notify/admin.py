@@ -1,0 +1,276 @@
+"""Notifications in the admin: the outbox with delivery state, retry and cancel, the
+developer's rendered outbox, batch sends and the SMS allowance — scoped to councils."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db import transaction
+from django.shortcuts import render
+from django.urls import path
+from django.utils.html import format_html, format_html_join
+
+from cases.actors import EDITING_ROLES
+from cases.admin import ScopedAdmin, councils_of
+from cases.models import Channel, Language, Organisation
+from config.tasks import enqueue
+from notify.models import Batch, InboundSms, Notification
+from notify.services import notification_cancel, notification_retry, sms_allowance
+from notify.templates import TEMPLATES
+
+
+def can_edit(user, organisation_id) -> bool:
+    return (
+        user.is_superuser
+        or user.memberships.filter(organisation_id=organisation_id, role__in=EDITING_ROLES).exists()
+    )
+
+
+class NotificationInline(admin.TabularInline):
+    model = Notification
+    fk_name = "case"
+    extra = 0
+    can_delete = False
+    ordering = ["-created_at"]
+    fields = ["created_at", "event", "channel", "recipient", "status", "attempts", "last_error"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ScopedAdmin):
+    list_display = [
+        "created_at",
+        "event",
+        "channel",
+        "recipient",
+        "status_tag",
+        "attempts",
+        "short_error",
+        "case",
+        "organisation",
+    ]
+    list_filter = ["status", "channel", "event", "organisation"]
+    list_select_related = ["case", "organisation"]
+    search_fields = ["recipient", "case__process_id", "=id", "=notify_id"]
+    date_hierarchy = "created_at"
+    actions = ["retry", "cancel"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "status",
+                    "event",
+                    "channel",
+                    "recipient",
+                    "language",
+                    "case",
+                    "organisation",
+                    "batch",
+                    "fallback_of",
+                ]
+            },
+        ),
+        ("What the citizen receives", {"fields": ["subject", "body", "fragments"]}),
+        (
+            "Delivery",
+            {
+                "fields": [
+                    "template_id",
+                    "notify_id",
+                    "attempts",
+                    "next_attempt_at",
+                    "last_attempt_at",
+                    "unanswered",
+                    "last_error_type",
+                    "last_error",
+                    "sent_at",
+                    "completed_at",
+                    "created_at",
+                ]
+            },
+        ),
+        ("Personalisation", {"classes": ["collapse"], "fields": ["personalisation"]}),
+    ]
+
+    @admin.display(description="status", ordering="status")
+    def status_tag(self, row):
+        colour = {"delivered": "green", "sent": "green", "received": "green"}.get(row.status)
+        if row.status.endswith("failure"):
+            colour = "#d4351c"
+        return format_html(
+            '<b style="color:{}">{}</b>', colour or "inherit", row.get_status_display()
+        )
+
+    @admin.display(description="error")
+    def short_error(self, row):
+        return (row.last_error[:80] + "…") if len(row.last_error) > 80 else row.last_error
+
+    def _each_editable(self, request, queryset, action, verb):
+        done = skipped = 0
+        for row in queryset:
+            if can_edit(request.user, row.organisation_id) and action(notification=row):
+                done += 1
+            else:
+                skipped += 1
+        self.message_user(request, f"{done} {verb}; {skipped} could not be.", messages.INFO)
+
+    @admin.action(description="Send the selected messages again")
+    def retry(self, request, queryset):
+        self._each_editable(request, queryset, notification_retry, "queued again")
+
+    @admin.action(description="Cancel the selected messages (only those not sent yet)")
+    def cancel(self, request, queryset):
+        self._each_editable(request, queryset, notification_cancel, "cancelled")
+
+    def get_urls(self):
+        return [
+            path("outbox/", self.admin_site.admin_view(self.outbox_view), name="notify_outbox"),
+            path(
+                "allowance/",
+                self.admin_site.admin_view(self.allowance_view),
+                name="notify_allowance",
+            ),
+            *super().get_urls(),
+        ]
+
+    def outbox_view(self, request):
+        """The developer outbox: exactly what each citizen would receive, newest first."""
+        rows = self.get_queryset(request).select_related("case")[:50]
+        context = {**self.admin_site.each_context(request), "title": "Outbox", "rows": rows}
+        return render(request, "admin/notify/outbox.html", context)
+
+    def allowance_view(self, request):
+        councils = councils_of(request.user)
+        organisations = Organisation.objects.all() if councils is None else councils
+        rows = [(organisation, sms_allowance(organisation)) for organisation in organisations]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Text message allowance",
+            "rows": rows,
+            "free": f"{settings.SMS_FREE_FRAGMENTS:,}",
+        }
+        return render(request, "admin/notify/allowance.html", context)
+
+
+class BatchForm(forms.ModelForm):
+    event = forms.ChoiceField(
+        label="Template",
+        choices=[
+            (t.event, t.event.replace("_", " ").capitalize()) for t in TEMPLATES.values() if t.batch
+        ],
+    )
+    channel = forms.ChoiceField(choices=Channel.choices)
+    language = forms.ChoiceField(choices=Language.choices)
+    file = forms.FileField(
+        help_text="A CSV file: a header row, then one recipient a row (up to 100,000). "
+        "Columns: 'email address', 'phone number' or 'address line 1' to 'address line 7', "
+        "and one for each ((placeholder)) in the template."
+    )
+
+    class Meta:
+        model = Batch
+        fields = ["organisation", "event", "channel", "language", "file"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError("The file must be a CSV file (ending .csv)")
+        return upload
+
+
+@admin.register(Batch)
+class BatchAdmin(ScopedAdmin):
+    form = BatchForm
+    list_display = [
+        "created_at",
+        "event",
+        "channel",
+        "organisation",
+        "rows",
+        "error_count",
+        "status",
+    ]
+    list_filter = ["status", "organisation"]
+    actions = ["send"]
+
+    def has_add_permission(self, request):
+        return self._is_member(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [
+            "organisation",
+            "event",
+            "channel",
+            "language",
+            "file",
+            "status",
+            "rows",
+            "error_count",
+            "error_report",
+            "created_by",
+            "created_at",
+        ]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["organisation", "event", "channel", "language", "file"]
+        return self.get_readonly_fields(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        councils = councils_of(request.user)
+        if obj is None and councils is not None:
+            form.base_fields["organisation"].queryset = councils.filter(
+                memberships__user=request.user, memberships__role__in=EDITING_ROLES
+            )
+        return form
+
+    @admin.display(description="errors by row")
+    def error_report(self, batch):
+        if not batch.errors:
+            return "None"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((e.get("row"), e.get("column", ""), e.get("message", "")) for e in batch.errors),
+        )
+        more = batch.error_count - len(batch.errors)
+        tail = format_html("<p>…and {} more.</p>", more) if more > 0 else ""
+        return format_html(
+            "<table><tr><th>row</th><th>column</th><th>problem</th></tr>{}</table>{}", rows, tail
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(lambda: enqueue("notify.batches.validate_batch_task", obj.pk))
+
+    @admin.action(description="Send the selected batches (only those checked and ready)")
+    def send(self, request, queryset):
+        queued = 0
+        for batch in queryset.filter(status=Batch.Status.READY):
+            if can_edit(request.user, batch.organisation_id):
+                enqueue("notify.batches.queue_batch_task", batch.pk)
+                queued += 1
+        self.message_user(request, f"{queued} batch(es) are being queued.")
+
+
+@admin.register(InboundSms)
+class InboundSmsAdmin(ScopedAdmin):
+    council_field = "case__organisation"
+    list_display = ["received_at", "source_number", "message", "outcome", "action", "case"]
+    list_filter = ["outcome"]
+    search_fields = ["source_number", "message", "case__process_id"]
+    readonly_fields = [f.name for f in InboundSms._meta.fields]

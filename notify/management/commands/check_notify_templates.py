@@ -1,0 +1,89 @@
+"""Compare the templates declared in code with each council's GOV.UK Notify account:
+missing templates, the wrong type, and placeholders that differ."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cases.models import Organisation
+from notify.client import NotifyFailure, backend_for
+from notify.templates import PLACEHOLDER, TEMPLATES
+
+NOTIFY_TYPE = {"email": "email", "sms": "sms", "letter": "letter"}
+
+
+def placeholders_in(template: dict) -> set[str]:
+    text = (template.get("subject") or "") + "\n" + (template.get("body") or "")
+    return {m.strip().lower() for m in PLACEHOLDER.findall(text)}
+
+
+def problems_for(organisation: Organisation) -> tuple[list[str], bool]:
+    """Returns the problems found, and whether the account could be checked at all."""
+    problems = []
+    checked = False
+    for config in organisation.service_configs.filter(enabled=True):
+        backend = backend_for(config.notify_api_key_env)
+        if backend.is_local:
+            variable = config.notify_api_key_env or "NOTIFY_API_KEY"
+            problems.append(
+                f"{config}: no GOV.UK Notify API key (set {variable} and NOTIFY_BACKEND=govuk)"
+            )
+            continue
+        try:
+            account = {t["id"]: t for t in backend.templates()}
+        except NotifyFailure as failure:
+            problems.append(f"{config}: could not read the Notify account: {failure.message}")
+            continue
+        checked = True
+        configured = config.notify_templates or {}
+        for event, template in TEMPLATES.items():
+            for channel in config.enabled_channels or []:
+                for language in ("en", "cy"):
+                    template_id = configured.get(event, {}).get(channel, {}).get(language)
+                    where = f"{config}: {event} / {channel} / {language}"
+                    if not template_id:
+                        if language == "en" and not template.batch:
+                            problems.append(f"{where}: no template ID configured")
+                        continue
+                    found = account.get(template_id)
+                    if found is None:
+                        problems.append(f"{where}: template {template_id} is not in the account")
+                        continue
+                    if found.get("type") != NOTIFY_TYPE[channel]:
+                        problems.append(
+                            f"{where}: template {template_id} is a {found.get('type')} template"
+                        )
+                    expected = template.placeholders(channel, language)
+                    actual = placeholders_in(found)
+                    if expected != actual:
+                        missing = ", ".join(sorted(expected - actual)) or "none"
+                        extra = ", ".join(sorted(actual - expected)) or "none"
+                        problems.append(
+                            f"{where}: placeholders differ (missing in Notify: {missing}; "
+                            f"not provided by Waymark: {extra})"
+                        )
+    return problems, checked
+
+
+class Command(BaseCommand):
+    help = "Check each council's GOV.UK Notify templates against the templates Waymark declares."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--council", help="Only this council (its slug).")
+
+    def handle(self, *args, council=None, **options):
+        organisations = Organisation.objects.all()
+        if council:
+            organisations = organisations.filter(slug=council)
+            if not organisations.exists():
+                raise CommandError(f"No council with the slug {council!r}")
+        failed = False
+        for organisation in organisations:
+            problems, _checked = problems_for(organisation)
+            if problems:
+                failed = True
+                self.stdout.write(self.style.WARNING(f"{organisation}: {len(problems)} problem(s)"))
+                for problem in problems:
+                    self.stdout.write(f"  - {problem}")
+            else:
+                self.stdout.write(self.style.SUCCESS(f"{organisation}: templates match"))
+        if failed:
+            raise CommandError("Some templates do not match: see above.")
