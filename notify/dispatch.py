@@ -69,7 +69,11 @@ def _accepted(row: Notification, accepted: Accepted) -> None:
     Notification.objects.filter(pk=row.pk).update(
         notify_id=accepted.notify_id, sent_at=now, unanswered=False, next_attempt_at=None
     )
-    status = accepted.status if accepted.status in Status.values else Status.CREATED
+    # Notify's own "sending" (handed to the network) is further along than our "sending"
+    # (claimed by a worker): anything not past our claim counts as accepted.
+    status = (
+        accepted.status if RANK.get(accepted.status, 0) > RANK[Status.SENDING] else Status.CREATED
+    )
     Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
         status=status,
         completed_at=now if status in FINAL_STATUSES else None,
@@ -169,7 +173,7 @@ def apply_status(row: Notification, status: str, completed_at=None) -> bool:
 
 def fall_back_to_email(row: Notification) -> Notification | None:
     """A text that failed for good goes again by email, if we know the citizen's address."""
-    from notify.services import create_notification
+    from notify.services import case_values, create_notification
 
     case = row.case
     if (
@@ -184,7 +188,10 @@ def fall_back_to_email(row: Notification) -> Notification | None:
         case=case,
         event=row.event,
         channel="email",
-        personalisation=row.personalisation,
+        personalisation={
+            **case_values(case, row.personalisation.get("message", "")),
+            **row.personalisation,
+        },
         case_event=row.case_event,
         fallback_of=row,
     )

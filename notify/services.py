@@ -67,7 +67,7 @@ def channels_for(case: Case) -> list[str]:
     return []
 
 
-def _case_values(case: Case, message: str) -> dict[str, str]:
+def case_values(case: Case, message: str) -> dict[str, str]:
     """Every value a case template may ask for."""
     values = {
         "reference": case.reference,
@@ -130,7 +130,7 @@ def notifications_create_for_event(
     *, case: Case, event: str, case_event: CaseEvent | None = None, message: str = ""
 ) -> list[Notification]:
     """The outbox rows for a case event: one per channel the citizen chose."""
-    values = _case_values(case, message)
+    values = case_values(case, message)
     return [
         create_notification(
             case=case, event=event, channel=channel, personalisation=values, case_event=case_event

@@ -1,0 +1,636 @@
+"""Delivering notifications through the official GOV.UK Notify client, with only the far end
+(Notify's HTTP API) faked by `responses`, so the real client code builds every request."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from unittest import mock
+
+import jwt
+import pytest
+import requests
+import responses
+from django.utils import timezone
+from responses import matchers
+
+from notify import client as notify_client
+from notify import dispatch, limiter
+from notify.models import Notification, SendWindow, Status
+from notify.tasks import queue_due_notifications
+from notify.templates import TEMPLATES
+from tests.factories import council, new_case
+
+pytestmark = pytest.mark.django_db
+
+BASE_URL = "https://notify.test"
+SEND_URL = {channel: f"{BASE_URL}/v2/notifications/{channel}" for channel in ("email", "sms")}
+SEND_URL["letter"] = f"{BASE_URL}/v2/notifications/letter"
+LOOKUP_URL = f"{BASE_URL}/v2/notifications"
+TEMPLATE_IDS = {
+    "email": "f33517ff-2a88-4f6e-b855-c550268ce08a",
+    "sms": "2b2f6a3d-8e0f-4d1c-9a47-3c51e1f3b0aa",
+    "letter": "6f0c4b52-91d3-4c8e-b1a2-0e7d5a9c4e11",
+}
+
+BAD_REQUEST = {
+    "status_code": 400,
+    "errors": [
+        {
+            "error": "BadRequestError",
+            "message": "Can't send to this recipient using a team-only API key",
+        }
+    ],
+}
+AUTH_ERROR = {
+    "status_code": 403,
+    "errors": [{"error": "AuthError", "message": "Invalid token: API key not found"}],
+}
+RATE_LIMITED = {
+    "status_code": 429,
+    "errors": [
+        {
+            "error": "RateLimitError",
+            "message": "Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds",
+        }
+    ],
+}
+SERVER_ERROR = {
+    "status_code": 500,
+    "errors": [{"error": "Exception", "message": "Internal server error"}],
+}
+
+
+@dataclass(frozen=True)
+class NotifyAccount:
+    service_id: str
+    secret: str
+    api_key: str
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clients():
+    """The client module caches one client per API key: every test starts without one."""
+    notify_client._clients.clear()
+    yield
+    notify_client._clients.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_real_sleep(monkeypatch):
+    """The limiter must never make these tests wait for real."""
+
+    def refuse(seconds):
+        raise AssertionError(f"the rate limiter tried to sleep {seconds:.2f}s for real")
+
+    defaults = {**limiter.acquire.__kwdefaults__, "sleep": refuse}
+    monkeypatch.setattr(limiter.acquire, "__kwdefaults__", defaults)
+
+
+@pytest.fixture
+def govuk(settings, monkeypatch) -> NotifyAccount:
+    service_id, secret = str(uuid.uuid4()), str(uuid.uuid4())
+    api_key = f"waymark_test-{service_id}-{secret}"
+    settings.NOTIFY_BACKEND = "govuk"
+    settings.NOTIFY_API_BASE_URL = BASE_URL
+    monkeypatch.setenv("NOTIFY_API_KEY", api_key)
+    return NotifyAccount(service_id=service_id, secret=secret, api_key=api_key)
+
+
+@pytest.fixture
+def fake_notify():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+def council_with_templates(events=("application_received",), **kw):
+    """A council whose service settings hold a Notify template ID per event and channel."""
+    organisation = council(**kw)
+    ids = {event: {ch: {"en": tid} for ch, tid in TEMPLATE_IDS.items()} for event in events}
+    organisation.service_configs.update(notify_templates=ids)
+    return organisation
+
+
+def queued_row(organisation=None, **applicant) -> Notification:
+    case = new_case(organisation or council_with_templates(), **applicant)
+    return Notification.objects.get(case=case, event="application_received")
+
+
+def accepted_answer(notify_id: str, reference: str) -> dict:
+    return {
+        "id": notify_id,
+        "reference": reference,
+        "content": {"subject": "s", "body": "b", "from_email": "council@notify.test"},
+        "uri": f"{BASE_URL}/v2/notifications/{notify_id}",
+        "template": {"id": TEMPLATE_IDS["email"], "version": 1, "uri": "x"},
+    }
+
+
+def lookup_answer(notifications: list[dict]) -> dict:
+    return {
+        "notifications": notifications,
+        "links": {"current": f"{LOOKUP_URL}?reference=x", "next": None},
+    }
+
+
+def found(notify_id: str, reference: str, status: str) -> dict:
+    return {
+        "id": notify_id,
+        "reference": reference,
+        "status": status,
+        "type": "email",
+        "email_address": "ann@example.com",
+    }
+
+
+def posts(rsps) -> list:
+    return [call for call in rsps.calls if call.request.method == "POST"]
+
+
+def successful_posts(rsps) -> list:
+    return [
+        call
+        for call in posts(rsps)
+        if isinstance(call.response, requests.Response) and call.response.status_code == 201
+    ]
+
+
+def make_due(row: Notification) -> None:
+    """Time passes: the retry is due."""
+    Notification.objects.filter(pk=row.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def assert_signed_by(request, account: NotifyAccount) -> None:
+    scheme, _, token = request.headers["Authorization"].partition(" ")
+    assert scheme == "Bearer"
+    claims = jwt.decode(token, account.secret, algorithms=["HS256"])
+    assert claims["iss"] == account.service_id
+    assert abs(claims["iat"] - time.time()) < 60
+
+
+def assert_sent(row: Notification, notify_id: str, attempts: int = 1) -> None:
+    row.refresh_from_db()
+    assert row.status == Status.CREATED
+    assert row.notify_id == uuid.UUID(notify_id)
+    assert row.attempts == attempts
+    assert row.sent_at is not None
+    assert row.unanswered is False
+    assert row.next_attempt_at is None
+
+
+# --- What each channel sends -------------------------------------------------------------
+
+
+def test_an_email_is_posted_with_the_templates_personalisation(govuk, fake_notify, settings):
+    organisation = council_with_templates()
+    row = queued_row(organisation, contact="email")
+    notify_id = str(uuid.uuid4())
+    fake_notify.post(SEND_URL["email"], status=201, json=accepted_answer(notify_id, str(row.pk)))
+
+    assert dispatch.deliver(str(row.pk)) == "sent"
+
+    assert len(fake_notify.calls) == 1
+    request = fake_notify.calls[0].request
+    assert request.url == "https://notify.test/v2/notifications/email"
+    body = json.loads(request.body)
+    assert body == {
+        "email_address": "ann@example.com",
+        "template_id": TEMPLATE_IDS["email"],
+        "personalisation": {
+            "name": "Ann Example",
+            "reference": row.case.reference,
+            "track_url": f"{settings.SITE_URL}/track/",
+            "council": organisation.name,
+        },
+        "reference": str(row.id),
+    }
+    assert set(body["personalisation"]) == TEMPLATES["application_received"].placeholders("email")
+    assert_signed_by(request, govuk)
+    assert_sent(row, notify_id)
+
+
+def test_a_text_message_is_posted_to_the_e164_number(govuk, fake_notify):
+    organisation = council_with_templates()
+    row = queued_row(organisation, contact="sms")
+    notify_id = str(uuid.uuid4())
+    fake_notify.post(SEND_URL["sms"], status=201, json=accepted_answer(notify_id, str(row.pk)))
+
+    assert dispatch.deliver(str(row.pk)) == "sent"
+
+    assert len(fake_notify.calls) == 1
+    request = fake_notify.calls[0].request
+    assert request.url == "https://notify.test/v2/notifications/sms"
+    assert json.loads(request.body) == {
+        "phone_number": "+447911123456",
+        "template_id": TEMPLATE_IDS["sms"],
+        "personalisation": {"council": organisation.name, "reference": row.case.reference},
+        "reference": str(row.id),
+    }
+    assert_signed_by(request, govuk)
+    assert_sent(row, notify_id)
+
+
+def test_a_letter_is_posted_with_the_address_in_its_personalisation(govuk, fake_notify):
+    row = queued_row(contact="letter")
+    notify_id = str(uuid.uuid4())
+    fake_notify.post(SEND_URL["letter"], status=201, json=accepted_answer(notify_id, str(row.pk)))
+
+    assert dispatch.deliver(str(row.pk)) == "sent"
+
+    assert len(fake_notify.calls) == 1
+    request = fake_notify.calls[0].request
+    assert request.url == "https://notify.test/v2/notifications/letter"
+    body = json.loads(request.body)
+    assert body["template_id"] == TEMPLATE_IDS["letter"]
+    assert body["reference"] == str(row.id)
+    personalisation = body["personalisation"]
+    lines = [personalisation.get(f"address_line_{i}") for i in range(1, 8)]
+    lines = [line for line in lines if line]
+    assert lines == ["Ann Example", "1 High Street", "Northtown", "AB1 2CD"]
+    assert len(lines) >= 3
+    assert lines[-1] == "AB1 2CD"
+    assert "address_line_5" not in personalisation
+    template_keys = TEMPLATES["application_received"].placeholders("letter")
+    assert set(personalisation) == template_keys | {f"address_line_{i}" for i in range(1, 5)}
+    assert_signed_by(request, govuk)
+    assert_sent(row, notify_id)
+
+
+# --- Failures that will not go away ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "error_type", "message"),
+    [
+        (400, BAD_REQUEST, "BadRequestError", BAD_REQUEST["errors"][0]["message"]),
+        (403, AUTH_ERROR, "AuthError", AUTH_ERROR["errors"][0]["message"]),
+    ],
+)
+def test_400_and_403_fail_for_good_after_one_call(
+    govuk, fake_notify, status, answer, error_type, message
+):
+    row = queued_row()
+    fake_notify.post(SEND_URL["email"], status=status, json=answer)
+
+    assert dispatch.deliver(str(row.pk)) == "permanent-failure"
+
+    row.refresh_from_db()
+    assert row.status == Status.PERMANENT_FAILURE
+    assert row.last_error_type == error_type
+    assert message in row.last_error
+    assert row.attempts == 1
+    assert row.completed_at is not None
+    assert row.notify_id is None
+    assert len(fake_notify.calls) == 1
+
+    assert dispatch.deliver(str(row.pk)) == "skipped"
+    assert len(fake_notify.calls) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.PERMANENT_FAILURE, 1)
+
+
+def test_a_missing_template_id_fails_for_good_without_calling_notify(govuk, fake_notify):
+    row = queued_row(council())  # no template IDs in the service settings
+    assert row.template_id == ""
+
+    assert dispatch.deliver(str(row.pk)) == "permanent-failure"
+
+    row.refresh_from_db()
+    assert row.status == Status.PERMANENT_FAILURE
+    assert row.last_error_type == "MissingTemplateId"
+    assert "application_received" in row.last_error
+    assert len(fake_notify.calls) == 0
+
+
+# --- Failures worth another go -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("failure", "error_type", "message", "unanswered"),
+    [
+        (
+            {"status": 429, "json": RATE_LIMITED},
+            "RateLimitError",
+            RATE_LIMITED["errors"][0]["message"],
+            False,
+        ),
+        ({"status": 500, "json": SERVER_ERROR}, "Exception", "Internal server error", False),
+        (
+            {"body": requests.exceptions.ReadTimeout("read timed out")},
+            "ReadTimeout",
+            "No answer from GOV.UK Notify",
+            True,
+        ),
+    ],
+    ids=["429", "500", "timeout"],
+)
+def test_a_passing_failure_is_retried_later_and_sent_once(
+    govuk, fake_notify, failure, error_type, message, unanswered
+):
+    row = queued_row()
+    notify_id = str(uuid.uuid4())
+    fake_notify.post(SEND_URL["email"], **failure)
+    fake_notify.post(SEND_URL["email"], status=201, json=accepted_answer(notify_id, str(row.pk)))
+    fake_notify.get(LOOKUP_URL, json=lookup_answer([]))
+
+    before = timezone.now()
+    assert dispatch.deliver(str(row.pk)) == "retry"
+    after = timezone.now()
+
+    row.refresh_from_db()
+    assert row.status == Status.QUEUED
+    assert row.attempts == 1
+    assert before + timedelta(seconds=15) <= row.next_attempt_at <= after + timedelta(seconds=30)
+    assert row.last_error_type == error_type
+    assert message in row.last_error
+    assert row.unanswered is unanswered
+    assert row.completed_at is None
+    assert len(posts(fake_notify)) == 1
+    assert successful_posts(fake_notify) == []
+
+    # Not due yet: a redelivered task does nothing.
+    assert dispatch.deliver(str(row.pk)) == "skipped"
+    assert len(fake_notify.calls) == 1
+
+    SendWindow.objects.all().delete()  # any rate-limit pause is over by then
+    make_due(row)
+    assert dispatch.deliver(str(row.pk)) == "sent"
+
+    assert len(posts(fake_notify)) == 2
+    assert len(successful_posts(fake_notify)) == 1
+    assert_sent(row, notify_id, attempts=2)
+
+
+def test_a_429_pauses_the_limiter_for_every_worker(govuk, fake_notify, settings):
+    row = queued_row()
+    fake_notify.post(SEND_URL["email"], status=429, json=RATE_LIMITED)
+    key = notify_client.backend_for().key_id
+
+    now = int(time.time())
+    assert dispatch.deliver(str(row.pk)) == "retry"
+
+    windows = list(SendWindow.objects.filter(key=key).order_by("second"))
+    seconds = [w.second for w in windows]
+    assert len(seconds) == dispatch.RATE_LIMIT_PAUSE_SECONDS == 10
+    assert seconds == list(range(seconds[0], seconds[0] + 10))
+    assert now <= seconds[0] <= now + 1
+    assert {w.count for w in windows} == {settings.NOTIFY_SENDS_PER_SECOND}
+
+    # Another send on the same key now waits until the paused seconds have passed.
+    clock = [float(seconds[0]) + 0.5]
+    slept = []
+
+    def sleep(seconds_to_wait):
+        slept.append(seconds_to_wait)
+        clock[0] += seconds_to_wait
+
+    limiter.acquire(key, clock=lambda: clock[0], sleep=sleep)
+    assert len(slept) == 10
+    assert int(clock[0]) == seconds[-1] + 1
+
+
+def test_it_gives_up_after_the_maximum_number_of_attempts(govuk, fake_notify, settings):
+    settings.NOTIFY_MAX_ATTEMPTS = 3
+    row = queued_row()
+    fake_notify.post(SEND_URL["email"], status=500, json=SERVER_ERROR)
+
+    outcomes = []
+    for _ in range(3):
+        outcomes.append(dispatch.deliver(str(row.pk)))
+        make_due(row)
+
+    assert outcomes == ["retry", "retry", "gave-up"]
+    row.refresh_from_db()
+    assert row.status == Status.TECHNICAL_FAILURE
+    assert row.attempts == 3
+    assert row.last_error.startswith("Gave up after 3 attempts")
+    assert "Internal server error" in row.last_error
+    assert row.completed_at is not None
+    assert len(posts(fake_notify)) == 3
+
+    assert dispatch.deliver(str(row.pk)) == "skipped"
+    assert len(posts(fake_notify)) == 3
+
+
+# --- No answer: Notify may have it -------------------------------------------------------
+
+
+def test_after_a_timeout_a_message_notify_accepted_is_found_not_sent_again(govuk, fake_notify):
+    row = queued_row()
+    notify_id = str(uuid.uuid4())
+    reference = str(row.pk)
+    fake_notify.post(SEND_URL["email"], body=requests.exceptions.ReadTimeout("read timed out"))
+    fake_notify.post(SEND_URL["email"], status=201, json=accepted_answer(str(uuid.uuid4()), ""))
+    fake_notify.get(
+        LOOKUP_URL,
+        match=[matchers.query_param_matcher({"reference": reference})],
+        json=lookup_answer([found(notify_id, reference, "sending")]),
+    )
+
+    assert dispatch.deliver(reference) == "retry"
+    row.refresh_from_db()
+    assert row.unanswered is True
+
+    make_due(row)
+    assert dispatch.deliver(reference) == "found"
+
+    assert len(posts(fake_notify)) == 1
+    assert successful_posts(fake_notify) == []
+    lookups = [call for call in fake_notify.calls if call.request.method == "GET"]
+    assert len(lookups) == 1
+    assert lookups[0].request.params == {"reference": reference}
+    assert_signed_by(lookups[0].request, govuk)
+    row.refresh_from_db()
+    assert row.notify_id == uuid.UUID(notify_id)
+    assert row.attempts == 2
+    assert row.unanswered is False
+    assert row.sent_at is not None
+
+    assert dispatch.deliver(reference) == "skipped"
+    assert len(posts(fake_notify)) == 1
+
+
+def test_a_message_found_in_notifys_sending_state_leaves_the_claimed_state(govuk, fake_notify):
+    row = queued_row()
+    notify_id = str(uuid.uuid4())
+    fake_notify.post(SEND_URL["email"], body=requests.exceptions.ReadTimeout("read timed out"))
+    fake_notify.get(LOOKUP_URL, json=lookup_answer([found(notify_id, str(row.pk), "sending")]))
+    dispatch.deliver(str(row.pk))
+    make_due(row)
+
+    assert dispatch.deliver(str(row.pk)) == "found"
+
+    row.refresh_from_db()
+    assert row.status == Status.CREATED
+
+
+def test_after_a_timeout_a_message_notify_never_got_is_sent_once(govuk, fake_notify):
+    row = queued_row()
+    notify_id = str(uuid.uuid4())
+    reference = str(row.pk)
+    fake_notify.post(SEND_URL["email"], body=requests.exceptions.ReadTimeout("read timed out"))
+    fake_notify.post(SEND_URL["email"], status=201, json=accepted_answer(notify_id, reference))
+    fake_notify.get(
+        LOOKUP_URL,
+        match=[matchers.query_param_matcher({"reference": reference})],
+        json=lookup_answer([]),
+    )
+
+    assert dispatch.deliver(reference) == "retry"
+    make_due(row)
+    assert dispatch.deliver(reference) == "sent"
+
+    methods = [call.request.method for call in fake_notify.calls]
+    assert methods == ["POST", "GET", "POST"]
+    assert len(successful_posts(fake_notify)) == 1
+    assert json.loads(posts(fake_notify)[1].request.body)["reference"] == reference
+    assert_sent(row, notify_id, attempts=2)
+
+
+# --- Exactly once, whatever happens to the worker ----------------------------------------
+
+
+def test_a_redelivered_task_does_not_send_twice(govuk, fake_notify):
+    row = queued_row()
+    notify_id = str(uuid.uuid4())
+    fake_notify.post(SEND_URL["email"], status=201, json=accepted_answer(notify_id, str(row.pk)))
+
+    assert dispatch.deliver(str(row.pk)) == "sent"
+    assert dispatch.deliver(str(row.pk)) == "skipped"
+
+    assert len(posts(fake_notify)) == 1
+    assert_sent(row, notify_id)
+
+
+def test_a_row_left_sending_by_a_dead_worker_is_found_at_notify(govuk, fake_notify):
+    row = queued_row()
+    notify_id = str(uuid.uuid4())
+    claimed = dispatch._claim(row.pk)  # the worker dies after claiming the row
+    assert (claimed.status, claimed.attempts) == (Status.SENDING, 1)
+    fake_notify.post(SEND_URL["email"], status=201, json=accepted_answer(str(uuid.uuid4()), ""))
+    fake_notify.get(
+        LOOKUP_URL,
+        match=[matchers.query_param_matcher({"reference": str(row.pk)})],
+        json=lookup_answer([found(notify_id, str(row.pk), "delivered")]),
+    )
+
+    assert dispatch.deliver(str(row.pk)) == "skipped"
+    assert len(fake_notify.calls) == 0
+
+    assert dispatch.settle_stuck(claimed) == "found"
+
+    assert [call.request.method for call in fake_notify.calls] == ["GET"]
+    row.refresh_from_db()
+    assert row.notify_id == uuid.UUID(notify_id)
+    assert row.status == Status.DELIVERED
+    assert row.completed_at is not None
+    assert dispatch.deliver(str(row.pk)) == "skipped"
+    assert posts(fake_notify) == []
+
+
+def test_a_row_left_sending_that_notify_never_got_is_queued_and_sent_once(govuk, fake_notify):
+    row = queued_row()
+    notify_id = str(uuid.uuid4())
+    claimed = dispatch._claim(row.pk)
+    fake_notify.post(SEND_URL["email"], status=201, json=accepted_answer(notify_id, str(row.pk)))
+    fake_notify.get(LOOKUP_URL, json=lookup_answer([]))
+
+    assert dispatch.deliver(str(row.pk)) == "skipped"
+    assert dispatch.settle_stuck(claimed) == "requeued"
+
+    row.refresh_from_db()
+    assert (row.status, row.next_attempt_at, row.notify_id) == (Status.QUEUED, None, None)
+    assert posts(fake_notify) == []
+
+    assert dispatch.deliver(str(row.pk)) == "sent"
+    assert dispatch.deliver(str(row.pk)) == "skipped"
+    assert [call.request.method for call in fake_notify.calls] == ["GET", "POST"]
+    assert_sent(row, notify_id, attempts=2)
+
+
+# --- The local backend -------------------------------------------------------------------
+
+
+def test_the_local_backend_marks_delivered_without_any_http(settings):
+    settings.NOTIFY_BACKEND = "local"
+    row = queued_row()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.post(SEND_URL["email"], status=201, json=accepted_answer(str(uuid.uuid4()), ""))
+        assert dispatch.deliver(str(row.pk)) == "sent"
+        assert len(rsps.calls) == 0
+
+    row.refresh_from_db()
+    assert row.status == Status.DELIVERED
+    assert row.notify_id is not None
+    assert row.attempts == 1
+    assert row.completed_at is not None
+    assert row.sent_at is not None
+
+
+# --- A text that fails for good goes by email --------------------------------------------
+
+
+def test_a_text_that_fails_for_good_is_sent_again_by_email(govuk, fake_notify):
+    sms = queued_row(contact="sms")
+    fake_notify.post(SEND_URL["sms"], status=400, json=BAD_REQUEST)
+
+    assert dispatch.deliver(str(sms.pk)) == "permanent-failure"
+
+    fallback = Notification.objects.get(fallback_of=sms)
+    assert fallback.channel == "email"
+    assert fallback.event == sms.event == "application_received"
+    assert fallback.recipient == "ann@example.com"
+    assert fallback.status == Status.QUEUED
+    assert fallback.template_id == TEMPLATE_IDS["email"]
+    assert fallback.case_id == sms.case_id
+
+
+@pytest.mark.parametrize("reason", ["no email on the case", "email not enabled"])
+def test_no_email_fallback_without_an_address_or_the_channel(govuk, fake_notify, reason):
+    organisation = council_with_templates()
+    if reason == "email not enabled":
+        organisation.service_configs.update(enabled_channels=["sms", "letter"])
+        sms = queued_row(organisation, contact="sms")
+        assert sms.case.email == "ann@example.com"
+    else:
+        sms = queued_row(organisation, contact="sms", email="")
+        assert sms.case.email == ""
+    assert sms.channel == "sms"
+    fake_notify.post(SEND_URL["sms"], status=400, json=BAD_REQUEST)
+
+    assert dispatch.deliver(str(sms.pk)) == "permanent-failure"
+
+    assert not Notification.objects.filter(fallback_of=sms).exists()
+    assert Notification.objects.filter(case=sms.case).count() == 1
+
+
+# --- The sweep that re-queues lost and due work ------------------------------------------
+
+
+def test_the_sweep_queues_due_retries_and_lost_tasks_but_not_later_ones():
+    organisation = council_with_templates()
+    due, lost, later, fresh, done = (queued_row(organisation) for _ in range(5))
+    now = timezone.now()
+    Notification.objects.filter(pk=due.pk).update(
+        next_attempt_at=now - timedelta(seconds=5), created_at=now - timedelta(minutes=3)
+    )
+    Notification.objects.filter(pk=lost.pk).update(
+        next_attempt_at=None, created_at=now - timedelta(minutes=5)
+    )
+    Notification.objects.filter(pk=later.pk).update(
+        next_attempt_at=now + timedelta(minutes=5), created_at=now - timedelta(minutes=10)
+    )
+    Notification.objects.filter(pk=fresh.pk).update(next_attempt_at=None, created_at=now)
+    Notification.objects.filter(pk=done.pk).update(
+        status=Status.CREATED, created_at=now - timedelta(minutes=10)
+    )
+
+    with mock.patch("notify.tasks.enqueue_delivery") as enqueue_delivery:
+        assert queue_due_notifications() == 2
+
+    assert [call.args[0] for call in enqueue_delivery.call_args_list] == [lost.pk, due.pk]

@@ -1,0 +1,119 @@
+"""The shared send-rate limiter, driven by a fake clock: nothing here sleeps for real."""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right
+
+import pytest
+
+from notify import limiter
+from notify.models import SendWindow
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeTime:
+    """A clock that only moves when told to, and a sleep that moves it."""
+
+    def __init__(self, start: float):
+        self.now = start
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def acquire(self, key: str, **kw) -> float:
+        limiter.acquire(key, clock=self.clock, sleep=self.sleep, **kw)
+        return self.now
+
+
+def windows(key: str) -> dict[int, int]:
+    rows = SendWindow.objects.filter(key=key).order_by("second")
+    return {row.second: row.count for row in rows}
+
+
+def test_claims_up_to_the_limit_go_at_once_and_the_next_waits_for_the_next_second():
+    time = FakeTime(1000.25)
+
+    claimed_at = [time.acquire("key-a", limit=3) for _ in range(3)]
+    assert claimed_at == [1000.25, 1000.25, 1000.25]
+    assert time.slept == []
+
+    assert time.acquire("key-a", limit=3) == 1001.0
+    assert time.slept == [0.75]
+    assert windows("key-a") == {1000: 4, 1001: 1}
+
+
+def test_the_limit_defaults_to_the_setting(settings):
+    settings.NOTIFY_SENDS_PER_SECOND = 2
+    time = FakeTime(50.5)
+
+    assert [time.acquire("key-s") for _ in range(3)] == [50.5, 50.5, 51.0]
+    assert time.slept == [0.5]
+
+
+def test_keys_do_not_share_a_window():
+    time = FakeTime(2000.0)
+    for _ in range(3):
+        time.acquire("council-a", limit=3)
+
+    assert [time.acquire("council-b", limit=3) for _ in range(3)] == [2000.0] * 3
+    assert time.slept == []
+    assert windows("council-a") == {2000: 3}
+    assert windows("council-b") == {2000: 3}
+
+
+def test_a_pause_fills_the_coming_seconds_and_acquire_waits_past_them():
+    time = FakeTime(3000.5)
+
+    limiter.pause("key-p", 5, limit=3, clock=time.clock)
+    assert windows("key-p") == {second: 3 for second in range(3000, 3005)}
+
+    assert time.acquire("key-p", limit=3) == 3005.0
+    assert time.slept == [0.5, 1.0, 1.0, 1.0, 1.0]
+    assert windows("key-p")[3005] == 1
+
+
+def test_a_pause_holds_back_only_its_own_key():
+    time = FakeTime(4000.0)
+    limiter.pause("paused", 5, limit=3, clock=time.clock)
+
+    assert time.acquire("other", limit=3) == 4000.0
+    assert time.slept == []
+
+
+def simulate(limit: int, *, seconds: int, seed: int) -> list[float]:
+    """One worker sending as fast as it can, with small random gaps between sends."""
+    rng = random.Random(seed)
+    time = FakeTime(10_000.0 + rng.random())
+    end = time.now + seconds
+    claims = []
+    while time.now < end:
+        claims.append(time.acquire("busy", limit=limit))
+        time.now += rng.choice([0.0, 0.0, 0.001, 0.002])
+    return claims
+
+
+def most_in_any_minute(claims: list[float]) -> int:
+    """The largest number of claims inside any closed 60-second span."""
+    claims = sorted(claims)
+    return max(bisect_right(claims, start + 60) - i for i, start in enumerate(claims))
+
+
+def test_no_minute_ever_holds_more_than_notifys_3000_sends():
+    claims = simulate(49, seconds=64, seed=7)
+
+    busiest = most_in_any_minute(claims)
+    assert busiest <= 3000
+    # The simulation does saturate the limiter: 61 full windows fit in a closed minute.
+    assert busiest == 61 * 49
+
+
+def test_the_minute_check_would_catch_a_limit_of_50_a_second():
+    assert most_in_any_minute(simulate(50, seconds=64, seed=7)) == 61 * 50 > 3000
