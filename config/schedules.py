@@ -23,6 +23,7 @@ JOBS = [
     Job("queue notifications that are due", "notify.tasks.queue_due_notifications", 1),
     Job("settle notifications stuck in sending", "notify.tasks.settle_stuck_notifications", 10),
     Job("prune the send-rate ledger", "notify.tasks.prune_send_windows", 60),
+    Job("process inbound texts left pending", "notify.tasks.process_pending_inbound_sms", 5),
 ]
 
 

@@ -184,6 +184,8 @@ Q_CLUSTER = {
     "retry": env.int("Q_RETRY", default=90),
     "max_attempts": env.int("Q_MAX_ATTEMPTS", default=5),
     "save_limit": 500,
+    # Tasks the broker hands a worker at a time: fewer round trips when the queue is long.
+    "bulk": env.int("Q_BULK", default=10),
     "catch_up": False,
     "label": "Background tasks",
     "sync": env.bool("Q_SYNC", default=False),

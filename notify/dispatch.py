@@ -34,16 +34,6 @@ def backoff(attempts: int, rng=random.random) -> timedelta:
     return timedelta(seconds=ceiling * (0.5 + rng() / 2))
 
 
-def key_env_for(notification: Notification) -> str:
-    from cases.models import ServiceConfig
-
-    service = notification.case.service if notification.case_id else None
-    configs = ServiceConfig.objects.filter(organisation_id=notification.organisation_id)
-    if service:
-        configs = configs.filter(service=service)
-    return next((c.notify_api_key_env for c in configs if c.notify_api_key_env), "")
-
-
 def _claim(notification_id) -> Notification | None:
     """Marks the row as being sent, if it is queued and due; None otherwise."""
     now = timezone.now()
@@ -119,7 +109,7 @@ def deliver(notification_id) -> str:
     row = _claim(notification_id)
     if row is None:
         return "skipped"
-    backend = backend_for(key_env_for(row))
+    backend = backend_for(row.api_key_env)
     if not backend.is_local and not row.template_id:
         failure = NotifyFailure(
             f"No GOV.UK Notify template ID is set for '{row.event}' ({row.channel}, "
@@ -202,7 +192,7 @@ def fall_back_to_email(row: Notification) -> Notification | None:
 def settle_stuck(row: Notification) -> str:
     """For a row left in `sending` (a worker died) or awaiting a receipt for too long:
     asks Notify what happened, and queues it again only if Notify never got it."""
-    backend = backend_for(key_env_for(row))
+    backend = backend_for(row.api_key_env)
     try:
         if row.status == Status.SENDING and row.notify_id is None:
             found = backend.find(str(row.pk))

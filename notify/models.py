@@ -106,6 +106,14 @@ class Notification(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
     template_id = models.CharField(_("Notify template"), max_length=36, blank=True)
+    api_key_env = models.CharField(
+        _("Notify API key variable"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The council's API key variable when the row was written (NOTIFY_API_KEY if blank)."
+        ),
+    )
     notify_id = models.UUIDField(_("Notify ID"), null=True, blank=True, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -121,6 +121,7 @@ def create_notification(
         body=body,
         fragments=fragments(body) if channel == Channel.SMS else 0,
         template_id=ids.get(case.language) or ids.get("en", ""),
+        api_key_env=case.config.notify_api_key_env,
     )
     transaction.on_commit(partial(enqueue_delivery, notification.pk))
     return notification
@@ -141,7 +142,10 @@ def notifications_create_for_event(
 
 def enqueue_delivery(notification_id) -> None:
     enqueue(
-        "notify.tasks.send_notification", str(notification_id), name=f"notify-{notification_id}"
+        "notify.tasks.send_notification",
+        str(notification_id),
+        name=f"notify-{notification_id}",
+        keep_result=False,
     )
 
 

@@ -51,3 +51,19 @@ def settle_stuck_notifications() -> dict:
 
 def prune_send_windows() -> int:
     return limiter.prune()
+
+
+def process_pending_inbound_sms() -> int:
+    """Every 5 minutes: processes inbound texts whose task was lost (safe to run twice)."""
+    from notify.inbound import process_inbound_sms
+    from notify.models import InboundSms
+
+    cutoff = timezone.now() - timedelta(minutes=5)
+    ids = list(
+        InboundSms.objects.filter(outcome=InboundSms.Outcome.PENDING, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in ids:
+        process_inbound_sms(pk)
+    return len(ids)

@@ -108,7 +108,11 @@ def test_delivery_is_queued_only_when_the_transaction_commits(
             callback()
     row = Notification.objects.get(case=case)
     async_task.assert_called_once_with(
-        "notify.tasks.send_notification", str(row.pk), sync=False, task_name=f"notify-{row.pk}"
+        "notify.tasks.send_notification",
+        str(row.pk),
+        sync=False,
+        task_name=f"notify-{row.pk}",
+        save=False,
     )
 
 
