@@ -97,6 +97,15 @@ class ServiceConfig(models.Model):
         blank=True,
         help_text=_("Stage slug → working days. Stages left out use the workflow's default."),
     )
+    payment_api_key_env = models.CharField(
+        _("payment API key variable"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Name of the environment variable that holds this council's GOV.UK Pay or "
+            "Stripe secret key (GOVUK_PAY_API_KEY or STRIPE_SECRET_KEY if blank)."
+        ),
+    )
     notify_api_key_env = models.CharField(
         _("Notify API key variable"),
         max_length=100,

@@ -1,7 +1,9 @@
-"""Payment requests: the council's fee, asked for by a transition and collected later."""
+"""Payment requests (the council's fee, asked for by a transition), the providers' event
+log, and refunds."""
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +23,10 @@ class PaymentRequest(models.Model):
         PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
         UNKNOWN = "unknown", _("Unknown")
 
+    # A citizen can still pay (again) in these: a failed or expired checkout is retried.
     OPEN_STATUSES = (Status.REQUESTED, Status.PENDING, Status.UNKNOWN)
+    PAYABLE_STATUSES = (Status.REQUESTED, Status.PENDING, Status.FAILED, Status.EXPIRED)
+    SETTLED_STATUSES = (Status.PAID, Status.REFUNDED, Status.PARTIALLY_REFUNDED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(
@@ -42,12 +47,91 @@ class PaymentRequest(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED
     )
+    # The provider's side: a Stripe Checkout Session or a GOV.UK Pay payment.
+    provider_id = models.CharField(_("provider's ID"), max_length=255, blank=True, db_index=True)
+    provider_payment_id = models.CharField(
+        _("provider's payment ID"),
+        max_length=255,
+        blank=True,
+        help_text=_("Stripe's payment intent, for refunds."),
+    )
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    checkout_expires_at = models.DateTimeField(null=True, blank=True)
+    checkouts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Checkouts created: each new one gets a new idempotency key.")
+    )
+    paid_pence = models.PositiveIntegerField(default=0)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded_pence = models.PositiveIntegerField(default=0)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["created_at"]
+        ordering = ["-created_at"]
         verbose_name = _("payment request")
 
     def __str__(self) -> str:
-        return f"£{self.amount_pence / 100:.2f} for {self.reference} ({self.status})"
+        return f"{self.amount_display} for {self.reference} ({self.get_status_display()})"
+
+    @property
+    def amount_display(self) -> str:
+        return f"£{self.amount_pence / 100:.2f}"
+
+    @property
+    def refundable_pence(self) -> int:
+        return max(0, self.paid_pence - self.refunded_pence)
+
+    def checkout_is_open(self, now=None) -> bool:
+        """A checkout the citizen can still use: reuse it rather than create another."""
+        now = now or timezone.now()
+        return bool(
+            self.status == self.Status.PENDING
+            and self.checkout_url
+            and self.checkout_expires_at
+            and self.checkout_expires_at > now
+        )
+
+
+class ProviderEvent(models.Model):
+    """Every webhook a provider sent us, once: its ID is unique, so a redelivery is a no-op."""
+
+    provider = models.CharField(max_length=20, choices=PaymentProvider.choices)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    payment_request = models.ForeignKey(
+        PaymentRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    payload = models.JSONField(default=dict)
+    outcome = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="one_event_per_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.type} {self.event_id}"
+
+
+class Refund(models.Model):
+    payment_request = models.ForeignKey(
+        PaymentRequest, on_delete=models.PROTECT, related_name="refunds"
+    )
+    amount_pence = models.PositiveIntegerField()
+    reason = models.CharField(max_length=500)
+    provider_refund_id = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"£{self.amount_pence / 100:.2f} refunded on {self.payment_request.reference}"
