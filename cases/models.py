@@ -377,6 +377,7 @@ class CaseEvent(models.Model):
         ASSIGNED = "assigned", _("Assigned")
         CONTACT_CHANGED = "contact_changed", _("Contact preference changed")
         NOTE = "note", _("Note")
+        REFUNDED = "refunded", _("Refunded")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -20,6 +20,9 @@ OVERDUE_TEXT = Text(
 )
 
 
+REFUNDED_TEXT = Text("We refunded {amount} to you", "Gwnaethom ad-dalu {amount} i chi")
+
+
 @dataclass
 class TimelineStage:
     stage: Stage
@@ -62,6 +65,8 @@ def _entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
     if event.kind == CaseEvent.Kind.OVERDUE:
         due = date.fromisoformat(event.data["due_date"]) if event.data.get("due_date") else None
         return OVERDUE_TEXT.format(due=due.strftime("%-d %B %Y") if due else "")
+    if event.kind == CaseEvent.Kind.REFUNDED:
+        return REFUNDED_TEXT.format(amount=f"£{event.data.get('amount_pence', 0) / 100:.2f}")
     meta = steps.get(event.transition)
     return str(meta.public) if meta and meta.public else ""
 

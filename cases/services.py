@@ -434,3 +434,21 @@ def case_add_note(
             reason=text,
             data={**(data or {}), "needs_attention": needs_attention},
         )
+
+
+def case_record_refund(
+    *, case: Case | int, actor: Actor, amount_pence: int, reason: str
+) -> CaseEvent:
+    """Puts a refund on the case's timeline (payments.services makes the refund itself)."""
+    with transaction.atomic():
+        locked = _lock(case)
+        return _record(
+            locked,
+            actor,
+            kind=CaseEvent.Kind.REFUNDED,
+            from_state=locked.state,
+            to_state=locked.state,
+            reason=reason,
+            public=True,
+            data={"amount_pence": amount_pence},
+        )

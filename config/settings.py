@@ -217,6 +217,23 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
 SMS_FREE_FRAGMENTS = env.int("SMS_FREE_FRAGMENTS", default=10_000)
 SMS_FRAGMENT_PENCE = env.float("SMS_FRAGMENT_PENCE", default=2.4)
 
+# --- Payments --------------------------------------------------------------------------
+# Each council chooses Stripe, GOV.UK Pay or the local provider in its service settings.
+# A provider without its key falls back to the local provider (a page on this site).
+
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+GOVUK_PAY_API_BASE = env.str(
+    "GOVUK_PAY_API_BASE", default="https://publicapi.payments.service.gov.uk"
+)
+GOVUK_PAY_WEBHOOK_SECRET = env.str("GOVUK_PAY_WEBHOOK_SECRET", default="")
+PAYMENTS_TIMEOUT = env.float("PAYMENTS_TIMEOUT", default=15)
+# Reconciliation: ask the provider about checkouts pending longer than this many minutes;
+# remind the citizen after these many days unpaid; close the request after EXPIRY days.
+PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=30)
+PAYMENT_REMINDER_DAYS = env.list("PAYMENT_REMINDER_DAYS", cast=int, default=[7, 21])
+PAYMENT_EXPIRY_DAYS = env.int("PAYMENT_EXPIRY_DAYS", default=42)
+
 # --- API -------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {

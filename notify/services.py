@@ -85,7 +85,13 @@ def case_values(case: Case, message: str) -> dict[str, str]:
         )
     if case.details.get("redirect_to"):
         values["redirect_to"] = case.details["redirect_to"]
-    payment = case.payment_requests.filter(status="requested").order_by("-created_at").first()
+    from payments.models import PaymentRequest
+
+    payment = (
+        case.payment_requests.filter(status__in=PaymentRequest.PAYABLE_STATUSES)
+        .order_by("-created_at")
+        .first()
+    )
     if payment is not None:
         values["amount"] = f"£{payment.amount_pence / 100:.2f}"
         values["pay_url"] = f"{settings.SITE_URL}/pay/{payment.pk}/"

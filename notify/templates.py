@@ -200,6 +200,18 @@ TEMPLATES: dict[str, Template] = {
             Text("Your application is withdrawn.", "Mae eich cais wedi'i dynnu'n ôl."),
         ),
         _case_template(
+            "application_closed_unpaid",
+            Text(
+                "Your Blue Badge application has been closed",
+                "Mae eich cais am Fathodyn Glas wedi'i gau",
+            ),
+            Text(
+                "We closed your application because the fee was not paid. You can apply again at any time.",
+                "Gwnaethom gau eich cais oherwydd na thalwyd y ffi. Gallwch wneud cais eto ar unrhyw adeg.",
+            ),
+            Text("Application closed: the fee was not paid.", "Cais wedi'i gau: ni thalwyd y ffi."),
+        ),
+        _case_template(
             "withdraw_confirm",
             Text("Confirm you want to withdraw", "Cadarnhewch eich bod am dynnu'n ôl"),
             Text(

@@ -135,3 +135,31 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"£{self.amount_pence / 100:.2f} refunded on {self.payment_request.reference}"
+
+
+class LocalCheckout(models.Model):
+    """The local provider's own record of a checkout (it plays the provider's part)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payment_request = models.ForeignKey(
+        PaymentRequest, on_delete=models.CASCADE, related_name="local_checkouts"
+    )
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    amount_pence = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=20,
+        default="created",
+        choices=[
+            ("created", "Created"),
+            ("paid", "Paid"),
+            ("failed", "Failed"),
+            ("abandoned", "Abandoned"),
+        ],
+    )
+    refunded_pence = models.PositiveIntegerField(default=0)
+    return_url = models.URLField(max_length=2000)
+    cancel_url = models.URLField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"local checkout {self.pk} ({self.status})"

@@ -81,6 +81,10 @@ class BlueBadgeCase(Case):
     CLOSED_STATES = frozenset({BADGE_DISPATCHED, REFUSED, WITHDRAWN})
     AnswersForm = BlueBadgeAnswers
     ON_CREATE = (Notify("application_received"),)
+    # The transitions payments.services runs when the provider has news.
+    ON_PAYMENT = "payment_received"
+    ON_PAYMENT_UNKNOWN = "payment_unknown"
+    ON_PAYMENT_EXPIRED = "close_unpaid"
 
     STATE_LABELS = {
         SUBMITTED: Text("Submitted", "Wedi'i gyflwyno"),
@@ -361,6 +365,23 @@ class BlueBadgeCase(Case):
     )
     def refuse(self):
         """A caseworker refuses the application, telling the applicant why."""
+
+    @transition(
+        field="state",
+        source=AWAITING_PAYMENT,
+        target=WITHDRAWN,
+        custom=step(
+            Text("Close: fee not paid", "Cau: ffi heb ei thalu"),
+            {SYSTEM},
+            public=Text(
+                "We closed your application because the fee was not paid",
+                "Gwnaethom gau eich cais oherwydd na thalwyd y ffi",
+            ),
+            hooks=(Notify("application_closed_unpaid"),),
+        ),
+    )
+    def close_unpaid(self):
+        """The payment request expired unpaid after reminders (the nightly job)."""
 
     @transition(
         field="state",

@@ -33,6 +33,7 @@ BLUE_BADGE = {
     "dispatch_badge": ({bb.BADGE_ORDERED}, bb.BADGE_DISPATCHED),
     "refuse": (BEFORE_DECISION, bb.REFUSED),
     "withdraw": (BEFORE_DECISION | {bb.AWAITING_PAYMENT, bb.PAYMENT_UNKNOWN}, bb.WITHDRAWN),
+    "close_unpaid": ({bb.AWAITING_PAYMENT}, bb.WITHDRAWN),
 }
 BLUE_BADGE_STATES = [
     bb.SUBMITTED,
