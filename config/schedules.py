@@ -24,6 +24,8 @@ JOBS = [
     Job("settle notifications stuck in sending", "notify.tasks.settle_stuck_notifications", 10),
     Job("prune the send-rate ledger", "notify.tasks.prune_send_windows", 60),
     Job("process inbound texts left pending", "notify.tasks.process_pending_inbound_sms", 5),
+    Job("reconcile pending payments", "payments.tasks.reconcile_payments", 10),
+    Job("remind about and expire unpaid fees", "payments.tasks.remind_and_expire_payments", 60),
 ]
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("notify/", include("notify.urls")),
+    path("", include("payments.urls")),
     path("", include("cases.portal.urls")),
 ]
 

@@ -81,6 +81,14 @@ class PaymentRequest(models.Model):
         return f"£{self.amount_pence / 100:.2f}"
 
     @property
+    def is_payable(self) -> bool:
+        return self.status in self.PAYABLE_STATUSES
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status in self.SETTLED_STATUSES
+
+    @property
     def refundable_pence(self) -> int:
         return max(0, self.paid_pence - self.refunded_pence)
 

@@ -123,7 +123,7 @@ def payment_check_with_provider(
     return payment_apply_state(payment_request=request, state=state, source=source)
 
 
-def _move_case(case: Case, transition: str | None, source: str, reason: str = "") -> None:
+def move_case(case: Case, transition: str | None, source: str, reason: str = "") -> None:
     """Runs the workflow's transition for a payment outcome, if the case can take it."""
     from cases.services import Actor, CaseError, allowed_transitions, case_transition
 
@@ -155,7 +155,7 @@ def payment_apply_state(
             request.paid_pence = state.paid_pence or request.amount_pence
             request.paid_at = now
             request.save()
-            _move_case(case, getattr(case, "ON_PAYMENT", None), source)
+            move_case(case, getattr(case, "ON_PAYMENT", None), source)
         elif state.status in (FAILED, CANCELLED) and request.status in PaymentRequest.OPEN_STATUSES:
             request.status = Status.FAILED
             request.checkout_url = ""
@@ -167,7 +167,7 @@ def payment_apply_state(
         elif state.status == UNKNOWN and request.status in (Status.REQUESTED, Status.PENDING):
             request.status = Status.UNKNOWN
             request.save()
-            _move_case(
+            move_case(
                 case,
                 getattr(case, "ON_PAYMENT_UNKNOWN", None),
                 source,

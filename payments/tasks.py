@@ -1,0 +1,88 @@
+"""Background work for payments: reconciliation, reminders, expiry, the local webhook."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from payments.models import PaymentRequest
+from payments.providers import FAILED, PAID, ProviderError, ProviderState, WebhookEvent
+from payments.services import move_case, payment_check_with_provider, payment_webhook
+
+logger = logging.getLogger(__name__)
+Status = PaymentRequest.Status
+
+
+def local_webhook(checkout_id: str, outcome: str) -> str:
+    """The local provider's webhook, delivered by the worker like a real provider's."""
+    from payments.models import LocalCheckout
+
+    checkout = LocalCheckout.objects.select_related("payment_request").get(pk=checkout_id)
+    state = (
+        ProviderState(PAID, paid_pence=checkout.amount_pence)
+        if outcome == "paid"
+        else ProviderState(FAILED)
+    )
+    return payment_webhook(
+        provider="local",
+        event=WebhookEvent(
+            event_id=f"local-{checkout_id}-{outcome}",
+            type=f"local.{outcome}",
+            payment_request_id=str(checkout.payment_request_id),
+            provider_id=checkout_id,
+            state=state,
+        ),
+    )
+
+
+def reconcile_payments() -> dict:
+    """Asks the provider about checkouts pending too long: a lost webhook must not leave
+    a citizen who paid waiting."""
+    cutoff = timezone.now() - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
+    stale = PaymentRequest.objects.filter(
+        status__in=[Status.PENDING, Status.UNKNOWN], updated_at__lt=cutoff
+    ).exclude(provider_id="")
+    results: dict[str, int] = {}
+    for request in stale.select_related("case")[:200]:
+        try:
+            outcome = payment_check_with_provider(
+                payment_request=request, source="reconciliation"
+            ).status
+        except ProviderError as exc:
+            logger.warning("reconciliation: %s not checked: %s", request.pk, exc)
+            outcome = "unreachable"
+        results[outcome] = results.get(outcome, 0) + 1
+    return results
+
+
+def remind_and_expire_payments() -> dict:
+    """Reminds citizens of unpaid fees after each of PAYMENT_REMINDER_DAYS, and closes a
+    request (moving its case on as the workflow says) after PAYMENT_EXPIRY_DAYS."""
+    from notify.services import notifications_create_for_event
+
+    now = timezone.now()
+    unpaid = PaymentRequest.objects.filter(status__in=PaymentRequest.PAYABLE_STATUSES)
+    reminded = expired = 0
+    for request in unpaid.filter(created_at__lt=now - timedelta(days=settings.PAYMENT_EXPIRY_DAYS)):
+        with transaction.atomic():
+            if PaymentRequest.objects.filter(
+                pk=request.pk, status__in=PaymentRequest.PAYABLE_STATUSES
+            ).update(status=Status.CANCELLED):
+                move_case(
+                    request.case,
+                    getattr(request.case, "ON_PAYMENT_EXPIRED", None),
+                    "payment expiry",
+                )
+                expired += 1
+    for number, days in enumerate(sorted(settings.PAYMENT_REMINDER_DAYS), start=1):
+        due = unpaid.filter(created_at__lt=now - timedelta(days=days), reminders_sent__lt=number)
+        for request in due.select_related("case"):
+            with transaction.atomic():
+                if PaymentRequest.objects.filter(pk=request.pk, reminders_sent__lt=number).update(
+                    reminders_sent=number
+                ):
+                    notifications_create_for_event(case=request.case, event="payment_reminder")
+                    reminded += 1
+    return {"reminded": reminded, "expired": expired}
