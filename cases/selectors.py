@@ -29,6 +29,8 @@ class TimelineStage:
     status: str  # done, current or upcoming
     completed_at: datetime | None = None
     due_date: date | None = None
+    doing: str = ""  # what is happening now (the current stage only)
+    next: str = ""  # what happens next (the current stage only)
 
     @property
     def title(self) -> str:
@@ -57,6 +59,11 @@ class Timeline:
     @property
     def current(self) -> TimelineStage | None:
         return next((s for s in self.stages if s.status == CURRENT), None)
+
+    @property
+    def payable(self):
+        """The payment the citizen can make now, if any."""
+        return next((p for p in self.payments if p.is_payable), None)
 
 
 def _entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
@@ -126,6 +133,11 @@ def case_timeline(case: Case) -> Timeline:
     if outcome is not None and timeline_stages:
         timeline_stages[-1].status = DONE
         timeline_stages[-1].completed_at = case.closed_at
+    values = _text_values(case)
+    for item in timeline_stages:
+        if item.status == CURRENT:
+            item.doing = item.stage.doing.format(**values)
+            item.next = item.stage.next.format(**values)
 
     entries = [
         TimelineEntry(
@@ -152,6 +164,15 @@ def case_timeline(case: Case) -> Timeline:
         notifications=notifications,
         payments=payments,
     )
+
+
+def _text_values(case: Case) -> dict[str, str]:
+    values = {"repair_date": "", "redirect_to": case.details.get("redirect_to", "")}
+    if case.details.get("repair_date"):
+        values["repair_date"] = date.fromisoformat(case.details["repair_date"]).strftime(
+            "%-d %B %Y"
+        )
+    return values
 
 
 def expected_completion(case: Case, stages: list[Stage], current_index: int) -> date | None:

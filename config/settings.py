@@ -217,6 +217,11 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
 SMS_FREE_FRAGMENTS = env.int("SMS_FREE_FRAGMENTS", default=10_000)
 SMS_FRAGMENT_PENCE = env.float("SMS_FRAGMENT_PENCE", default=2.4)
 
+# --- Citizen portal --------------------------------------------------------------------
+# Lookups of a case by reference number and postcode or email, per 15 minutes.
+TRACK_ATTEMPTS_PER_IP = env.int("TRACK_ATTEMPTS_PER_IP", default=20)
+TRACK_ATTEMPTS_PER_REFERENCE = env.int("TRACK_ATTEMPTS_PER_REFERENCE", default=5)
+
 # --- Payments --------------------------------------------------------------------------
 # Each council chooses Stripe, GOV.UK Pay or the local provider in its service settings.
 # A provider without its key falls back to the local provider (a page on this site).

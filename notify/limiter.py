@@ -1,4 +1,7 @@
-"""A rate limiter shared by every worker: at most N sends a second per Notify API key.
+"""A rate limiter shared by every process: at most N sends a second per Notify API key.
+
+`claim(key, window)` counts one more event in a numbered window (any integer bucket: a
+second here, a quarter of an hour for the portal's lookups) and returns the count.
 
 Each send claims a place in the current second's window (one upsert). 49 a second keeps
 any 60-second span — which touches at most 61 windows — under Notify's 3,000 a minute.
@@ -24,9 +27,9 @@ def _upsert_sql() -> str:
     return sql.format(t=table, k=key, s=second, c=count)
 
 
-def _claim(key: str, second: int) -> int:
+def claim(key: str, window: int) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_upsert_sql(), [key, second])
+        cursor.execute(_upsert_sql(), [key, window])
         return cursor.fetchone()[0]
 
 
@@ -36,7 +39,7 @@ def acquire(key: str, *, limit: int | None = None, clock=time.time, sleep=time.s
     while True:
         now = clock()
         second = int(now)
-        if _claim(key, second) <= limit:
+        if claim(key, second) <= limit:
             return
         sleep(max(0.0, second + 1 - now))
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cases.models import Channel, ContactPreference
+from cases.portal.access import signed_link
 from cases.validators import normalise_postcode
 from config.tasks import enqueue
 from notify.models import Notification
@@ -77,7 +78,7 @@ def case_values(case: Case, message: str) -> dict[str, str]:
         else case.organisation.name,
         "service": case.TITLE.cy if case.language == "cy" else case.TITLE.en,
         "message": message,
-        "track_url": f"{settings.SITE_URL}/track/",
+        "track_url": signed_link(case),
     }
     if case.details.get("repair_date"):
         values["repair_date"] = date.fromisoformat(case.details["repair_date"]).strftime(

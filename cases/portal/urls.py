@@ -7,4 +7,6 @@ app_name = "portal"
 urlpatterns = [
     path("", views.start, name="start"),
     path("language/<str:code>/", views.choose_language, name="language"),
+    path("track/", views.track, name="track"),
+    path("track/<str:reference>/", views.timeline, name="timeline"),
 ]

@@ -1,10 +1,24 @@
+"""The citizen's pages: start, find your case, and its timeline."""
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
-from cases.models import Organisation
+from cases import process_id
+from cases.models import Case, Organisation
+from cases.portal import access
+from cases.portal.forms import TrackForm
+from cases.selectors import case_timeline
+from cases.validators import normalise_postcode
+
+NOT_FOUND = (
+    "We could not find a case with that reference number and postcode or email address. "
+    "Check them and try again."
+)
 
 
 @require_safe
@@ -34,3 +48,47 @@ def choose_language(request, code: str):
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
+
+
+def _matches(case: Case, second_factor: str) -> bool:
+    value = second_factor.strip()
+    if "@" in value:
+        return bool(case.email) and case.email.lower() == value.lower()
+    try:
+        return bool(case.postcode) and normalise_postcode(value) == case.postcode
+    except ValidationError:  # not the shape of a postcode: it cannot match
+        return False
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def track(request):
+    """Find a case by its reference number and a second factor. The answer is the same
+    whether the reference does not exist or the second factor is wrong."""
+    form = TrackForm(request.POST or None)
+    if request.method == "POST":
+        reference = process_id.normalise(request.POST.get("reference", ""))
+        if access.too_many_attempts(ip=request.META.get("REMOTE_ADDR", ""), reference=reference):
+            return render(request, "portal/too_many_attempts.html", status=429)
+        if form.is_valid():
+            case = Case.objects.filter(process_id=form.cleaned_data["reference"]).first()
+            if case is not None and _matches(case, form.cleaned_data["postcode_or_email"]):
+                access.grant(request, case)
+                return HttpResponseRedirect(reverse("portal:timeline", args=[case.process_id]))
+            form.add_error("reference", NOT_FOUND)
+    return render(request, "portal/track.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_safe
+def timeline(request, reference: str):
+    """The centre of the product: where the case is, what happens next, what you owe."""
+    canonical = process_id.normalise(reference)
+    case = Case.objects.select_related("organisation").filter(process_id=canonical).first()
+    if case is None:
+        return HttpResponseRedirect(reverse("portal:track"))
+    token = request.GET.get("t")
+    if token and access.link_is_valid(case, token):
+        access.grant(request, case)
+        return HttpResponseRedirect(reverse("portal:timeline", args=[case.process_id]))
+    if not access.allowed(request, case):
+        return HttpResponseRedirect(reverse("portal:track"))
+    return render(request, "portal/timeline.html", {"case": case, "timeline": case_timeline(case)})

@@ -204,11 +204,15 @@ def test_an_email_is_posted_with_the_templates_personalisation(govuk, fake_notif
         "personalisation": {
             "name": "Ann Example",
             "reference": row.case.reference,
-            "track_url": f"{settings.SITE_URL}/track/",
+            "track_url": row.personalisation["track_url"],
             "council": organisation.name,
         },
         "reference": str(row.id),
     }
+    # The link opens the citizen's timeline directly: signed, for this case only.
+    assert body["personalisation"]["track_url"].startswith(
+        f"{settings.SITE_URL}/track/{row.case.process_id}/?t="
+    )
     assert set(body["personalisation"]) == TEMPLATES["application_received"].placeholders("email")
     assert_signed_by(request, govuk)
     assert_sent(row, notify_id)
