@@ -90,3 +90,14 @@ def test_unavailable_when_the_database_is_unreachable(database_url):
     assert status == "503"
     assert '"database": {"ok": false' in body
     assert "unreachable" in body
+
+
+def test_the_api_root_points_to_its_description_and_documentation(client):
+    response = client.get("/api/", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "schema": "http://testserver/api/schema/",
+        "documentation": "http://testserver/api/docs/",
+    }
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
