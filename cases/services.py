@@ -348,6 +348,10 @@ def case_transition(
             created_at=now,
         )
         _run_hooks(locked, event, meta.hooks, message=message)
+        if locked.is_closed:
+            from payments.services import payment_requests_cancel_for
+
+            payment_requests_cancel_for(locked)  # a closed case owes nothing
     logger.info(
         "case transition",
         extra={"case": locked.process_id, "transition": transition, "to": locked.state},

@@ -80,7 +80,7 @@ def payment_start_checkout(
         request = _lock(payment_request)
         if request.status in PaymentRequest.SETTLED_STATUSES:
             raise PaymentError("This has already been paid.")
-        if request.status not in PaymentRequest.PAYABLE_STATUSES:
+        if request.status not in PaymentRequest.PAYABLE_STATUSES or request.case.is_closed:
             raise PaymentError("This payment is no longer needed.")
         if request.checkout_is_open():
             return request
@@ -140,22 +140,39 @@ def move_case(case: Case, transition: str | None, source: str, reason: str = "")
 
 
 def payment_apply_state(
-    *, payment_request: PaymentRequest | str, state: ProviderState, source: str
+    *,
+    payment_request: PaymentRequest | str,
+    state: ProviderState,
+    source: str,
+    provider_id: str = "",
 ) -> PaymentRequest:
     """Records what the provider says, in any order and any number of times: paid is final
-    (a late "expired" cannot undo it), a failed or expired checkout can be paid again."""
+    (a late "expired" cannot undo it), a failed or expired checkout can be paid again.
+    `provider_id` is the checkout the news is about: bad news about an older checkout than
+    the request's current one is ignored (the citizen may be paying on the new one)."""
     with transaction.atomic():
         request = _lock(payment_request)
         case = request.case
         now = timezone.now()
         if state.payment_id and not request.provider_payment_id:
             request.provider_payment_id = state.payment_id
+        stale = bool(provider_id and request.provider_id and provider_id != request.provider_id)
         if state.status == PAID and request.status not in PaymentRequest.SETTLED_STATUSES:
+            was_wanted = request.status != Status.CANCELLED and not case.is_closed
             request.status = Status.PAID
             request.paid_pence = state.paid_pence or request.amount_pence
             request.paid_at = now
             request.save()
-            move_case(case, getattr(case, "ON_PAYMENT", None), source)
+            # One payment is enough: no other request for this case stays payable.
+            PaymentRequest.objects.filter(
+                case=case, status__in=PaymentRequest.PAYABLE_STATUSES
+            ).exclude(pk=request.pk).update(status=Status.CANCELLED)
+            if was_wanted:
+                move_case(case, getattr(case, "ON_PAYMENT", None), source)
+            else:
+                _flag_unwanted_payment(case, request, source)
+        elif stale and state.status in (FAILED, CANCELLED, EXPIRED):
+            pass
         elif state.status in (FAILED, CANCELLED) and request.status in PaymentRequest.OPEN_STATUSES:
             request.status = Status.FAILED
             request.checkout_url = ""
@@ -178,6 +195,29 @@ def payment_apply_state(
         if state.refunded_pence is not None and state.refunded_pence > request.refunded_pence:
             _record_refunded(request, state.refunded_pence)
     return request
+
+
+def _flag_unwanted_payment(case: Case, request: PaymentRequest, source: str) -> None:
+    """Money arrived for a request that was no longer wanted: a caseworker must act."""
+    from cases.services import Actor, case_add_note
+
+    case_add_note(
+        case=case,
+        actor=Actor.system(source),
+        text=(
+            f"A payment of {request.amount_display} arrived after the request was cancelled "
+            "or the case closed. Refund it, or reopen the case."
+        ),
+        needs_attention=True,
+        data={"payment_request": str(request.pk)},
+    )
+
+
+def payment_requests_cancel_for(case: Case) -> int:
+    """Cancels every payable request of a case (it has closed: nothing is owed now)."""
+    return PaymentRequest.objects.filter(
+        case=case, status__in=PaymentRequest.PAYABLE_STATUSES
+    ).update(status=Status.CANCELLED)
 
 
 def _record_refunded(request: PaymentRequest, refunded_pence: int) -> None:
@@ -212,7 +252,10 @@ def payment_webhook(*, provider: str, event: WebhookEvent) -> str:
         else:
             before = request.status
             request = payment_apply_state(
-                payment_request=request, state=event.state, source=f"{provider} webhook"
+                payment_request=request,
+                state=event.state,
+                source=f"{provider} webhook",
+                provider_id=event.provider_id,
             )
             record.outcome = f"{before} → {request.status}"
         record.payment_request = request

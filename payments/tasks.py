@@ -76,9 +76,14 @@ def remind_and_expire_payments() -> dict:
                     "payment expiry",
                 )
                 expired += 1
-    for number, days in enumerate(sorted(settings.PAYMENT_REMINDER_DAYS), start=1):
-        due = unpaid.filter(created_at__lt=now - timedelta(days=days), reminders_sent__lt=number)
+    # One reminder a run at most: a request past several reminder days gets the latest.
+    thresholds = sorted(settings.PAYMENT_REMINDER_DAYS)
+    for number in range(len(thresholds), 0, -1):
+        cutoff = now - timedelta(days=thresholds[number - 1])
+        due = unpaid.filter(created_at__lt=cutoff, reminders_sent__lt=number)
         for request in due.select_related("case"):
+            if request.case.is_closed:
+                continue
             with transaction.atomic():
                 if PaymentRequest.objects.filter(pk=request.pk, reminders_sent__lt=number).update(
                     reminders_sent=number

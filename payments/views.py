@@ -93,13 +93,14 @@ def local_checkout(request, pk):
         choice = request.POST.get("outcome")
         if choice not in ("paid", "failed", "abandoned"):
             raise Http404("No such choice")
+        if choice == "abandoned":  # like leaving Stripe's page: the checkout stays usable
+            return HttpResponseRedirect(checkout.cancel_url, status=303)
         with transaction.atomic():
             updated = LocalCheckout.objects.filter(pk=pk, status="created").update(status=choice)
-            if updated and choice != "abandoned":
+            if updated:
                 # Like a real provider, tell the webhook as well as redirecting the payer.
                 transaction.on_commit(
                     lambda: enqueue("payments.tasks.local_webhook", str(pk), choice)
                 )
-        target = checkout.cancel_url if choice == "abandoned" else checkout.return_url
-        return HttpResponseRedirect(target, status=303)
+        return HttpResponseRedirect(checkout.return_url, status=303)
     return render(request, "payments/local_checkout.html", {"checkout": checkout})

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from payments.providers import (
-    CANCELLED,
     EXPIRED,
     FAILED,
     PAID,
@@ -123,8 +122,11 @@ def verify_webhook(payload: bytes, signature: str) -> WebhookEvent:
     provider_id = ""
     if event.type.startswith("checkout.session."):
         provider_id = obj.id
-        metadata = obj.metadata or {}
-        payment_request_id = obj.client_reference_id or metadata.get("payment_request", "")
+        metadata = obj.metadata
+        from_metadata = (
+            metadata["payment_request"] if metadata and "payment_request" in metadata else ""
+        )
+        payment_request_id = obj.client_reference_id or from_metadata
         if event.type in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
             state = _session_state(obj)
         elif event.type == "checkout.session.async_payment_failed":
@@ -135,8 +137,6 @@ def verify_webhook(payload: bytes, signature: str) -> WebhookEvent:
         payment_intent = obj.payment_intent
         provider_id = payment_intent if isinstance(payment_intent, str) else payment_intent.id
         state = ProviderState(PAID, refunded_pence=obj.amount_refunded, payment_id=provider_id)
-    elif event.type == "payment_intent.canceled":
-        state = ProviderState(CANCELLED)
     return WebhookEvent(
         event_id=event.id,
         type=event.type,
