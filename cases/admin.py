@@ -119,8 +119,9 @@ class CaseAdmin(ScopedAdmin):
 
     def get_inlines(self, request, obj):
         from notify.admin import NotificationInline
+        from payments.admin import PaymentRequestInline
 
-        return [CaseEventInline, NotificationInline]
+        return [CaseEventInline, NotificationInline, PaymentRequestInline]
 
     fields = [
         "process_id",
