@@ -456,3 +456,39 @@ def case_record_refund(
             public=True,
             data={"amount_pence": amount_pence},
         )
+
+
+def case_assign(*, case: Case | int, assignee, actor: Actor) -> Case:
+    """Gives the case to a caseworker of its council (or to nobody, with None)."""
+    with transaction.atomic():
+        locked = _lock(case)
+        if not may_act_on(actor, locked):
+            raise CasePermissionDenied("You do not have permission to change this case.")
+        if assignee is not None and not (
+            assignee.is_active
+            and (
+                assignee.is_superuser
+                or assignee.memberships.filter(organisation_id=locked.organisation_id).exists()
+            )
+        ):
+            raise CaseValidationError(
+                {"assigned_to": [f"{assignee} does not work for {locked.organisation}"]}
+            )
+        if locked.assigned_to_id == (assignee.pk if assignee else None):
+            return locked
+        previous = locked.assigned_to
+        locked.assigned_to = assignee
+        locked.version += 1
+        locked.save(update_fields=["assigned_to", "version", "updated_at"])
+        _record(
+            locked,
+            actor,
+            kind=CaseEvent.Kind.ASSIGNED,
+            from_state=locked.state,
+            to_state=locked.state,
+            data={
+                "from": previous.get_username() if previous else "",
+                "to": assignee.get_username() if assignee else "",
+            },
+        )
+    return locked

@@ -10,7 +10,13 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from cases.actors import EDITING_ROLES
-from cases.admin import ScopedAdmin, councils_of
+from cases.admin.scoping import (
+    MemberReadOnlyInline,
+    ScopedAdmin,
+    can_edit,
+    councils_of,
+    is_member,
+)
 from cases.models import Channel, Language, Organisation
 from config.tasks import enqueue
 from notify.models import Batch, InboundSms, Notification
@@ -18,28 +24,12 @@ from notify.services import notification_cancel, notification_retry, sms_allowan
 from notify.templates import TEMPLATES
 
 
-def can_edit(user, organisation_id) -> bool:
-    return (
-        user.is_superuser
-        or user.memberships.filter(organisation_id=organisation_id, role__in=EDITING_ROLES).exists()
-    )
-
-
-class NotificationInline(admin.TabularInline):
+class NotificationInline(MemberReadOnlyInline):
     model = Notification
     fk_name = "case"
-    extra = 0
-    can_delete = False
     ordering = ["-created_at"]
     fields = ["created_at", "event", "channel", "recipient", "status", "attempts", "last_error"]
     readonly_fields = fields
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)
@@ -202,7 +192,7 @@ class BatchAdmin(ScopedAdmin):
     actions = ["send"]
 
     def has_add_permission(self, request):
-        return self._is_member(request)
+        return is_member(request)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -13,8 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from cases import process_id
-from cases.admin import ScopedAdmin
-from notify.admin import can_edit
+from cases.admin.scoping import MemberReadOnlyInline, ScopedAdmin, can_edit
 from payments.models import PaymentRequest, ProviderEvent, Refund
 from payments.providers import ProviderError
 from payments.services import PaymentError, payment_refund
@@ -55,15 +54,7 @@ class Money:
         return pounds(row.refunded_pence)
 
 
-class ReadOnlyInline(NoEditing, admin.TabularInline):
-    extra = 0
-
-    def has_view_permission(self, request, obj=None):
-        # Shown inside a page the parent admin has already scoped to the user's councils.
-        return request.user.is_superuser or request.user.memberships.exists()
-
-
-class PaymentRequestInline(Money, ReadOnlyInline):
+class PaymentRequestInline(Money, MemberReadOnlyInline):
     model = PaymentRequest
     fk_name = "case"
     ordering = ["-created_at"]
@@ -75,13 +66,13 @@ class PaymentRequestInline(Money, ReadOnlyInline):
         return format_html('<a href="{}">Open payment</a>', _change_url(row))
 
 
-class ProviderEventInline(ReadOnlyInline):
+class ProviderEventInline(MemberReadOnlyInline):
     model = ProviderEvent
     fields = ["received_at", "provider", "type", "event_id", "outcome"]
     readonly_fields = fields
 
 
-class RefundInline(Money, ReadOnlyInline):
+class RefundInline(Money, MemberReadOnlyInline):
     model = Refund
     fields = ["created_at", "amount", "reason", "provider_refund_id", "created_by"]
     readonly_fields = fields

@@ -1,0 +1,77 @@
+"""Councils, their service settings and their caseworkers."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+
+from cases.admin.scoping import ScopedAdmin, ScopedCouncilFilter, administers, councils_of
+from cases.models import Membership, Organisation, ServiceConfig
+
+
+class ServiceConfigInline(admin.StackedInline):
+    model = ServiceConfig
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return True  # the parent page is scoped to the user's councils
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ScopedAdmin):
+    council_field = "pk"
+    list_display = ["name", "name_cy", "slug", "contact_email"]
+    search_fields = ["name", "name_cy", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [ServiceConfigInline]
+
+
+class MembershipForm(forms.ModelForm):
+    user = forms.ModelChoiceField(
+        queryset=get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .order_by("username"),
+        help_text="A staff account. New caseworkers get theirs from a national administrator.",
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["user", "organisation", "role"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(ScopedAdmin):
+    """Council admins manage their council's caseworkers and roles."""
+
+    form = MembershipForm
+    list_display = ["user", "organisation", "role"]
+    list_filter = ["role", ("organisation", ScopedCouncilFilter)]
+    search_fields = ["user__username", "user__email"]
+
+    def _manages(self, request, obj=None) -> bool:
+        councils = administers(request.user)
+        if councils is None:
+            return True
+        if obj is None:
+            return councils.exists()
+        return councils.filter(pk=obj.organisation_id).exists()
+
+    def has_add_permission(self, request):
+        return self._manages(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manages(request, obj) and (obj is None or obj.user_id != request.user.pk)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            councils = administers(request.user)
+            if councils is not None:
+                kwargs["queryset"] = councils
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("user", "organisation")
+        councils = councils_of(request.user)
+        return queryset if councils is None else queryset.filter(organisation__in=councils)

@@ -1,0 +1,88 @@
+"""The caseworkers' dashboard: where the work is, what is late, what needs a person."""
+
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from cases.admin.scoping import councils_of
+from cases.models import Case
+from cases.workflows import WORKFLOWS
+
+WEEKS = 8
+
+
+def _scoped(queryset, user, field: str):
+    councils = councils_of(user)
+    return queryset if councils is None else queryset.filter(**{f"{field}__in": councils})
+
+
+def _per_week(queryset, field: str, start) -> dict:
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    rows = (
+        queryset.filter(**{f"{field}__gte": since})
+        .annotate(week=TruncWeek(field))
+        .values("week")
+        .annotate(n=Count("id"))
+    )
+    return {
+        row["week"].date() if hasattr(row["week"], "date") else row["week"]: row["n"]
+        for row in rows
+    }
+
+
+def dashboard_context(user) -> dict:
+    from notify.models import FAILED_STATUSES, InboundSms, Notification
+    from payments.models import PaymentRequest
+
+    cases = _scoped(Case.objects.all(), user, "organisation")
+    open_cases = cases.open()
+
+    by_stage = {}
+    counts = open_cases.values("service", "stage").annotate(n=Count("id"))
+    lookup = {(row["service"], row["stage"]): row["n"] for row in counts}
+    for service, workflow in WORKFLOWS.items():
+        by_stage[str(workflow.TITLE.en)] = [
+            (stage.title.en, lookup.get((service, stage.slug), 0)) for stage in workflow.STAGES
+        ]
+
+    today = timezone.localdate()
+    start = today - timedelta(days=today.weekday() + 7 * (WEEKS - 1))
+    new = _per_week(cases, "created_at", start)
+    closed = _per_week(cases.filter(closed_at__isnull=False), "closed_at", start)
+    weeks = []
+    for i in range(WEEKS):
+        monday = start + timedelta(days=7 * i)
+        weeks.append({"monday": monday, "new": new.get(monday, 0), "closed": closed.get(monday, 0)})
+    peak = max([1] + [w["new"] for w in weeks] + [w["closed"] for w in weeks])
+    for i, week in enumerate(weeks):  # bar geometry for the SVG chart (100 px at the peak)
+        week["x"] = i * 70
+        week["new_height"] = round(100 * week["new"] / peak)
+        week["closed_height"] = round(100 * week["closed"] / peak)
+        week["new_y"] = 120 - week["new_height"]
+        week["closed_y"] = 120 - week["closed_height"]
+
+    notifications = _scoped(Notification.objects.all(), user, "organisation")
+    payments = _scoped(PaymentRequest.objects.all(), user, "case__organisation")
+    inbound = _scoped(InboundSms.objects.all(), user, "case__organisation")
+    return {
+        "by_stage": by_stage,
+        "open_count": open_cases.count(),
+        "overdue_count": open_cases.filter(overdue=True).count(),
+        "unassigned_count": open_cases.filter(assigned_to__isnull=True).count(),
+        "weeks": weeks,
+        "chart_width": 70 * WEEKS,
+        "failed_notifications": notifications.filter(status__in=FAILED_STATUSES)
+        .select_related("case")
+        .order_by("-created_at")[:10],
+        "failed_notification_count": notifications.filter(status__in=FAILED_STATUSES).count(),
+        "unpaid_count": payments.filter(status__in=PaymentRequest.PAYABLE_STATUSES).count(),
+        "unpaid_old_count": payments.filter(
+            status__in=PaymentRequest.PAYABLE_STATUSES,
+            created_at__lt=timezone.now() - timedelta(days=7),
+        ).count(),
+        "texts_needing_attention": inbound.filter(
+            outcome=InboundSms.Outcome.NEEDS_ATTENTION
+        ).count(),
+    }

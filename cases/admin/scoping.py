@@ -1,0 +1,98 @@
+"""Scoping every admin page to the caseworker's councils, and what each role may do.
+
+Roles (cases.models.Role): a council's admin and editors change its cases; read-only
+members look. National administrators (superusers) see every council. A row outside the
+user's councils is never listed, searched, exported or opened — also when its URL is
+typed by hand (Django answers as if it did not exist).
+"""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+
+from cases.actors import EDITING_ROLES
+from cases.models import Organisation, Role
+
+
+def councils_of(user) -> QuerySet | None:
+    """The organisations a user works for; None means every one (national administrator)."""
+    if user.is_superuser:
+        return None
+    return Organisation.objects.filter(memberships__user=user)
+
+
+def can_edit(user, organisation_id) -> bool:
+    """May this user change things at this council (editor or council admin)?"""
+    return (
+        user.is_superuser
+        or user.memberships.filter(organisation_id=organisation_id, role__in=EDITING_ROLES).exists()
+    )
+
+
+def administers(user) -> QuerySet | None:
+    """The councils whose users this user manages; None means every one."""
+    if user.is_superuser:
+        return None
+    return Organisation.objects.filter(memberships__user=user, memberships__role=Role.ADMIN)
+
+
+def is_member(request) -> bool:
+    user = request.user
+    return user.is_active and user.is_staff and (user.is_superuser or user.memberships.exists())
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Shows only rows of the user's councils; `council_field` is the path to them.
+    Members may view; only national administrators change, unless a subclass says so."""
+
+    council_field = "organisation"
+
+    def has_module_permission(self, request):
+        return is_member(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_member(request)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        councils = councils_of(request.user)
+        if councils is None:
+            return queryset
+        return queryset.filter(**{f"{self.council_field}__in": councils})
+
+
+class ScopedCouncilFilter(admin.RelatedFieldListFilter):
+    """A council filter that lists only the user's councils (never other councils' names)."""
+
+    def field_choices(self, field, request, model_admin):
+        councils = councils_of(request.user)
+        queryset = Organisation.objects.all() if councils is None else councils
+        return [(o.pk, str(o)) for o in queryset.order_by("name")]
+
+
+class MemberReadOnlyInline(admin.TabularInline):
+    """An inline every member of the parent's council can read (the parent is scoped)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_view_permission(self, request, obj=None):
+        return is_member(request)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

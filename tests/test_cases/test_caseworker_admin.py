@@ -1,0 +1,304 @@
+"""The caseworker's admin: roles, scoping, transitions through the services, bulk work,
+export and the dashboard."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases.models import Case, CaseEvent, Membership, Role, Service
+from notify.models import Notification
+from tests.factories import UserFactory, caseworker, council, make_case, new_case
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [Role.ADMIN, Role.EDITOR, Role.READ_ONLY]
+
+
+@pytest.fixture
+def north_and_south():
+    north, south = council(slug="north", name="North"), council(slug="south", name="South")
+    return north, south, new_case(north), new_case(south)
+
+
+def change_url(case):
+    return f"/admin/cases/case/{case.pk}/change/"
+
+
+def transition_url(case, name):
+    return f"/admin/cases/case/{case.pk}/transition/{name}/"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_other_councils_cases_are_invisible_to_every_role(client, north_and_south, role):
+    north, _south, mine, theirs = north_and_south
+    client.force_login(caseworker(north, role=role))
+
+    listing = client.get("/admin/cases/case/")
+    assert mine.reference in listing.text
+    assert theirs.reference not in listing.text
+    # Search, by their exact reference: still nothing.
+    found = client.get("/admin/cases/case/", {"q": theirs.reference})
+    assert "0 results" in found.text
+    assert f'href="{change_url(theirs)}"' not in found.text
+    # Typed by hand: the case page, a transition, a note.
+    assert theirs.reference not in client.get(change_url(theirs), follow=True).text
+    assert client.post(transition_url(theirs, "start_assessment")).status_code == 404
+    assert client.post(f"/admin/cases/case/{theirs.pk}/note/", {"text": "hi"}).status_code == 404
+    # Export of everything the list offers, with "select all across pages".
+    export = client.post(
+        "/admin/cases/case/",
+        {
+            "action": "export_csv",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": [str(mine.pk)],
+        },
+    )
+    body = b"".join(export.streaming_content).decode()
+    assert mine.reference in body
+    assert theirs.reference not in body
+    # The council filter names only their own council.
+    assert "South" not in listing.text.split('id="changelist-filter"')[-1]
+    theirs.refresh_from_db()
+    assert theirs.state == "submitted"
+    assert not CaseEvent.objects.filter(case=theirs).exclude(kind="created").exists()
+
+
+def test_a_read_only_member_sees_no_buttons_and_cannot_transition(client, north_and_south):
+    north, _south, case, _ = north_and_south
+    client.force_login(caseworker(north, role=Role.READ_ONLY))
+
+    page = client.get(change_url(case))
+    assert page.status_code == 200
+    assert "read-only role" in page.text
+    assert 'data-transition="start_assessment"' not in page.text
+
+    client.post(transition_url(case, "start_assessment"), {"version": case.version})
+    case.refresh_from_db()
+    assert case.state == "submitted"
+    assert not CaseEvent.objects.filter(case=case, kind="transition").exists()
+
+
+@pytest.mark.parametrize("role", [Role.EDITOR, Role.ADMIN])
+def test_an_editor_moves_a_case_on_through_the_services(client, north_and_south, role):
+    north, _south, case, _ = north_and_south
+    user = caseworker(north, role=role)
+    client.force_login(user)
+    page = client.get(change_url(case))
+    assert 'data-transition="start_assessment"' in page.text
+
+    response = client.post(
+        transition_url(case, "request_evidence"),
+        {
+            "version": case.version,
+            "reason": "Letter unreadable",
+            "message": "Please send a clearer copy of your award letter",
+        },
+        follow=True,
+    )
+
+    assert "is now &#x27;More evidence requested&#x27;" in response.text
+    case.refresh_from_db()
+    assert case.state == "evidence_requested"
+    event = CaseEvent.objects.get(case=case, kind="transition")
+    assert (event.actor_user, event.reason) == (user, "Letter unreadable")
+    assert Notification.objects.filter(case=case, event="evidence_requested").count() == 1
+
+
+def test_a_transition_not_allowed_shows_the_reason_and_changes_nothing(client, north_and_south):
+    north, _south, case, _ = north_and_south
+    client.force_login(caseworker(north))
+
+    response = client.post(
+        transition_url(case, "dispatch_badge"), {"version": case.version}, follow=True
+    )
+
+    assert "so &#x27;Badge dispatched&#x27; is not possible" in response.text
+    case.refresh_from_db()
+    assert case.state == "submitted"
+    assert case.version == 1
+
+
+def test_a_missing_reason_or_a_stale_page_is_explained_and_changes_nothing(client, north_and_south):
+    north, _south, case, _ = north_and_south
+    client.force_login(caseworker(north))
+    refused = client.post(
+        transition_url(case, "refuse"), {"version": case.version, "message": "No"}, follow=True
+    )
+    assert "Reason: Enter a reason" in refused.text
+    stale = client.post(transition_url(case, "start_assessment"), {"version": 99}, follow=True)
+    assert "Someone else changed this case" in stale.text
+    case.refresh_from_db()
+    assert (case.state, case.version) == ("submitted", 1)
+
+
+def test_transition_data_is_validated_by_the_workflows_form(client):
+    north = council(slug="north")
+    report = make_case(north, Service.STREET_REPORT, "inspected")
+    client.force_login(caseworker(north))
+    page = client.get(change_url(report))
+    assert 'name="data-repair_date"' in page.text
+
+    bad = client.post(
+        transition_url(report, "schedule_repair"),
+        {"version": 1, "data-repair_date": "not a date"},
+        follow=True,
+    )
+    assert "Repair date: Enter a valid date." in bad.text
+    good = client.post(
+        transition_url(report, "schedule_repair"),
+        {"version": 1, "data-repair_date": "2099-05-01"},
+        follow=True,
+    )
+    assert "Repair scheduled" in good.text
+    report.refresh_from_db()
+    assert report.details["repair_date"] == "2099-05-01"
+
+
+def test_notes_are_recorded_with_who_wrote_them(client, north_and_south):
+    north, _south, case, _ = north_and_south
+    user = caseworker(north)
+    client.force_login(user)
+    client.post(f"/admin/cases/case/{case.pk}/note/", {"text": "Called the applicant"})
+    note = CaseEvent.objects.get(case=case, kind="note")
+    assert (note.reason, note.actor_user, note.public) == ("Called the applicant", user, False)
+
+
+def test_a_council_admin_manages_their_councils_users_and_an_editor_cannot(client):
+    north, south = council(slug="north"), council(slug="south")
+    boss, editor = caseworker(north, role=Role.ADMIN), caseworker(north, role=Role.EDITOR)
+    newcomer = UserFactory()
+    other = caseworker(south)
+
+    client.force_login(editor)
+    assert client.get("/admin/cases/membership/add/").status_code == 403
+
+    client.force_login(boss)
+    listing = client.get("/admin/cases/membership/")
+    assert editor.username in listing.text
+    assert other.username not in listing.text
+    added = client.post(
+        "/admin/cases/membership/add/",
+        {"user": newcomer.pk, "organisation": north.pk, "role": Role.READ_ONLY},
+    )
+    assert added.status_code == 302
+    assert Membership.objects.get(user=newcomer).role == Role.READ_ONLY
+    # Not for another council.
+    client.post(
+        "/admin/cases/membership/add/",
+        {"user": newcomer.pk, "organisation": south.pk, "role": Role.ADMIN},
+    )
+    assert not Membership.objects.filter(user=newcomer, organisation=south).exists()
+    membership = Membership.objects.get(user=editor)
+    client.post(
+        f"/admin/cases/membership/{membership.pk}/change/",
+        {"user": editor.pk, "organisation": north.pk, "role": Role.READ_ONLY},
+    )
+    membership.refresh_from_db()
+    assert membership.role == Role.READ_ONLY
+
+
+def bulk(client, cases, **fields):
+    return client.post(
+        "/admin/cases/case/",
+        {
+            "action": "transition_selected",
+            "apply": "1",
+            "index": "0",
+            "_selected_action": [str(c.pk) for c in cases],
+            **fields,
+        },
+    )
+
+
+def test_bulk_transition_reports_each_row(client):
+    north = council(slug="north")
+    ready = [make_case(north, Service.BLUE_BADGE, "submitted") for _ in range(3)]
+    stuck = make_case(north, Service.BLUE_BADGE, "approved")
+    client.force_login(caseworker(north))
+
+    response = bulk(client, [*ready, stuck], transition="start_assessment")
+
+    assert response.status_code == 200
+    assert "<strong>3</strong> done, <strong>1</strong> not done" in response.text
+    assert "so &#x27;Start assessment&#x27; is not possible" in response.text
+    assert Case.objects.filter(state="in_assessment").count() == 3
+    stuck.refresh_from_db()
+    assert stuck.state == "approved"
+
+
+def queries_for_bulk(client, organisation, count):
+    cases = [make_case(organisation, Service.BLUE_BADGE, "submitted") for _ in range(count)]
+    with CaptureQueriesContext(connection) as captured:
+        response = bulk(client, cases, transition="start_assessment")
+    assert f"<strong>{count}</strong> done" in response.text
+    return len(captured.captured_queries)
+
+
+def test_bulk_transition_over_200_cases_costs_the_same_queries_per_row(client):
+    north = council(slug="north")
+    client.force_login(caseworker(north))
+    ten, twenty = queries_for_bulk(client, north, 10), queries_for_bulk(client, north, 20)
+    per_row = (twenty - ten) / 10
+    two_hundred = queries_for_bulk(client, north, 200)
+    assert per_row == int(per_row)
+    assert two_hundred == ten + 190 * per_row
+    assert per_row <= 15
+
+
+def test_the_case_list_costs_the_same_queries_for_5_and_50_rows(client, admin_user):
+    north = council(slug="north")
+    client.force_login(admin_user)
+    for _ in range(5):
+        new_case(north)
+    with CaptureQueriesContext(connection) as five:
+        client.get("/admin/cases/case/")
+    for _ in range(45):
+        new_case(north)
+    with CaptureQueriesContext(connection) as fifty:
+        page = client.get("/admin/cases/case/")
+    assert page.text.count("BB-") >= 50
+    assert len(fifty.captured_queries) == len(five.captured_queries)
+
+
+def test_assign_to_me_and_the_assigned_filter(client, north_and_south):
+    north, _south, case, _ = north_and_south
+    user = caseworker(north)
+    client.force_login(user)
+    client.post(
+        "/admin/cases/case/",
+        {"action": "assign_to_me", "index": "0", "_selected_action": [str(case.pk)]},
+    )
+    case.refresh_from_db()
+    assert case.assigned_to == user
+    assert CaseEvent.objects.filter(case=case, kind="assigned").count() == 1
+    mine = client.get("/admin/cases/case/", {"assigned": "me"})
+    assert case.reference in mine.text
+    assert case.reference not in client.get("/admin/cases/case/", {"assigned": "nobody"}).text
+
+
+def test_export_has_a_header_and_a_row_per_case(client, north_and_south):
+    north, _south, case, _ = north_and_south
+    client.force_login(caseworker(north, role=Role.READ_ONLY))
+    response = client.post(
+        "/admin/cases/case/",
+        {"action": "export_csv", "index": "0", "_selected_action": [str(case.pk)]},
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["reference", "service", "state"]
+    assert rows[1][:3] == [case.reference, "blue_badge", "submitted"]
+
+
+def test_the_dashboard_counts_only_the_users_councils(client, north_and_south):
+    north, _south, case, _ = north_and_south
+    Case.objects.filter(pk=case.pk).update(overdue=True)
+    Notification.objects.filter(case=case).update(status="permanent-failure")
+    client.force_login(caseworker(north, role=Role.READ_ONLY))
+    page = client.get("/admin/cases/case/dashboard/")
+    assert page.status_code == 200
+    assert 'data-testid="open">1<' in page.text
+    assert 'data-testid="overdue" style="color:#d4351c">1<' in page.text
+    assert 'data-testid="failed">1<' in page.text
