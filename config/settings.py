@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "cases",
     "notify",
     "payments",
@@ -45,12 +47,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.logging.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, CORP
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "cases.admin.staff_auth.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -110,6 +115,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Staff must confirm a TOTP code (an authenticator app) to use the admin. On by default
+# whenever DEBUG is off; STAFF_TWO_FACTOR=0 turns it off (e.g. behind single sign-on).
+STAFF_TWO_FACTOR = env.bool("STAFF_TWO_FACTOR", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Waymark")
+# Failed admin sign-ins allowed per account and per address in 15 minutes.
+STAFF_SIGNIN_ATTEMPTS = env.int("STAFF_SIGNIN_ATTEMPTS", default=5)
 
 # --- Internationalisation --------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from cases.admin.staff_auth import ThrottledAuthenticationForm, two_factor
 from config.health import healthz
 
 
@@ -24,6 +25,7 @@ def api_root(request):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("admin/two-factor/", two_factor, name="two-factor"),
     path("admin/", admin.site.urls),
     path("api/", api_root, name="api-root"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -33,6 +35,7 @@ urlpatterns = [
     path("", include("cases.portal.urls")),
 ]
 
+admin.site.login_form = ThrottledAuthenticationForm
 admin.site.site_header = "Waymark case work"
 admin.site.site_title = "Waymark"
 admin.site.index_title = "Cases, notifications and payments"

@@ -58,3 +58,9 @@ def prune(before_seconds_ago: int = 3600) -> int:
         second__lt=int(time.time()) - before_seconds_ago
     ).delete()
     return deleted
+
+
+def count(key: str, window: int) -> int:
+    """How many events this key has in the window, without adding one."""
+    found = SendWindow.objects.filter(key=key, second=window).values_list("count", flat=True)
+    return next(iter(found), 0)
