@@ -1,0 +1,91 @@
+"""Security headers Django 5.2 does not set itself.
+
+`SecurityHeadersMiddleware` (listed right after Django's SecurityMiddleware) adds to every
+response that is not a static file:
+
+- Content-Security-Policy: the citizen's pages and the API run no inline script or style,
+  so the policy allows only this site's own files. The Django admin and the API
+  documentation (Redoc from the drf-spectacular sidecar) rely on inline scripts and
+  styles, so the paths in `RELAXED_PATHS` get a policy that allows those, and nothing else
+  extra beyond what Redoc needs.
+- Permissions-Policy: no camera, microphone or Payment Request API; location for this site
+  only (reporting where a street problem is).
+- Cross-Origin-Resource-Policy: same-origin, so other sites cannot embed our pages' data.
+
+A response that already carries one of these headers (a view that knows better) keeps it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+SELF = "'self'"
+NONE = "'none'"
+UNSAFE_INLINE = "'unsafe-inline'"
+
+# form-action: the pay form posts to this site, which redirects (303) to the payment
+# provider's hosted page. Chromium checks form-action against every redirect of a form
+# submission, so the providers' checkout hosts must be listed or the redirect is blocked.
+PAYMENT_CHECKOUT_HOSTS = (
+    "https://checkout.stripe.com",
+    "https://card.payments.service.gov.uk",
+)
+
+STRICT: dict[str, tuple[str, ...]] = {
+    "default-src": (SELF,),
+    "script-src": (SELF,),
+    "style-src": (SELF,),
+    "img-src": (SELF, "data:"),
+    "font-src": (SELF,),
+    "connect-src": (SELF,),
+    "form-action": (SELF, *PAYMENT_CHECKOUT_HOSTS),
+    "frame-ancestors": (NONE,),
+    "base-uri": (SELF,),
+    "object-src": (NONE,),
+}
+
+# The admin and the API documentation: inline <script> and <style> (and style attributes).
+# Redoc also builds a search worker from a blob: URL, shows Redocly's logo from their CDN,
+# and its page template (drf-spectacular's) links to Google Fonts.
+RELAXED: dict[str, tuple[str, ...]] = {
+    **STRICT,
+    "script-src": (SELF, UNSAFE_INLINE),
+    "style-src": (SELF, UNSAFE_INLINE, "https://fonts.googleapis.com"),
+    "img-src": (SELF, "data:", "https://cdn.redoc.ly"),
+    "font-src": (SELF, "data:", "https://fonts.gstatic.com"),
+    "worker-src": (SELF, "blob:"),
+}
+RELAXED_PATHS = ("/admin/", "/api/docs/")
+
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(self), payment=()"
+
+
+def policy_header(directives: dict[str, tuple[str, ...]]) -> str:
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+STRICT_POLICY = policy_header(STRICT)
+RELAXED_POLICY = policy_header(RELAXED)
+
+
+def content_security_policy(path: str) -> str:
+    """The policy for a request path (path_info, without any script prefix)."""
+    if path.startswith(RELAXED_PATHS):
+        return RELAXED_POLICY
+    return STRICT_POLICY
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/") if settings.STATIC_URL else ""
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        path = request.path_info
+        if self.static_prefix and path.startswith(self.static_prefix):
+            return response  # WhiteNoise's files: fonts and images other sites may load
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(path))
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
