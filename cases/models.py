@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -421,3 +423,56 @@ class CaseEvent(models.Model):
 
 # The workflows are proxy models of Case: import them so Django (and the registry) has them.
 from cases.workflows import blue_badge, street_report  # noqa: E402, F401
+
+
+class Evidence(models.Model):
+    """A file a citizen uploaded with an application or report (a PDF, JPEG or PNG).
+
+    Stored with the default storage under evidence/; never served from a public URL.
+    """
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("case")
+    )
+    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/", max_length=255)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Draft(models.Model):
+    """An application saved part-way, to finish later from a link with its token.
+
+    `answers` holds the journey as the portal keeps it in the session: the answers to each
+    page and the files uploaded so far (stored under drafts/<token>/).
+    """
+
+    token = models.UUIDField(_("token"), unique=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="drafts", verbose_name=_("council")
+    )
+    service = models.CharField(_("service"), max_length=40, choices=Service.choices)
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("saved application")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} – {self.get_service_display()} ({self.token})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -78,14 +78,16 @@ def content_security_policy(path: str) -> str:
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/") if settings.STATIC_URL else ""
+        # Static files served by this app (WhiteNoise) are not pages: leave them alone.
+        static_url = settings.STATIC_URL or ""
+        self.static_prefix = static_url if static_url.startswith("/") else ""
 
     def __call__(self, request):
         response = self.get_response(request)
-        path = request.path_info
-        if self.static_prefix and path.startswith(self.static_prefix):
-            return response  # WhiteNoise's files: fonts and images other sites may load
-        response.headers.setdefault("Content-Security-Policy", content_security_policy(path))
+        if self.static_prefix and request.path.startswith(self.static_prefix):
+            return response
+        policy = content_security_policy(request.path_info)
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response

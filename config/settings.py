@@ -126,7 +126,7 @@ STAFF_SIGNIN_ATTEMPTS = env.int("STAFF_SIGNIN_ATTEMPTS", default=5)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "cases" / "locale"]  # every Welsh string of the project
 LANGUAGE_COOKIE_NAME = "waymark_language"
 LANGUAGE_COOKIE_SECURE = env.bool("HTTPS_ONLY", default=not DEBUG)
 LANGUAGE_COOKIE_SAMESITE = "Lax"

@@ -91,4 +91,7 @@ def timeline(request, reference: str):
         return HttpResponseRedirect(reverse("portal:timeline", args=[case.process_id]))
     if not access.allowed(request, case):
         return HttpResponseRedirect(reverse("portal:track"))
-    return render(request, "portal/timeline.html", {"case": case, "timeline": case_timeline(case)})
+    from cases.portal.manage import timeline_links  # the citizen's actions on the case
+
+    context = {"case": case, "timeline": case_timeline(case), **timeline_links(case)}
+    return render(request, "portal/timeline.html", context)
