@@ -476,3 +476,30 @@ class Draft(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class AccessLog(models.Model):
+    """Who looked at a case's personal data, when and how (changes are CaseEvents)."""
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", _("Viewed the case page")
+        EXPORTED = "exported", _("Exported in a CSV file")
+        CITIZEN_VIEWED = "citizen_viewed", _("Citizen viewed the timeline")
+        DOWNLOADED = "downloaded", _("Downloaded evidence")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="access_log")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+
+    def __str__(self) -> str:
+        return f"{self.user or 'citizen'} {self.action} {self.case_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -24,7 +24,8 @@ from cases.admin.scoping import (
     can_edit,
     councils_of,
 )
-from cases.models import Case, CaseEvent
+from cases.audit import record_access
+from cases.models import AccessLog, Case, CaseEvent
 from cases.services import (
     Actor,
     CaseError,
@@ -297,6 +298,8 @@ class CaseAdmin(ScopedAdmin):
             extra["note_form"] = NoteForm()
             extra["can_edit"] = can_edit(request.user, case.organisation_id)
             extra["timeline_entries"] = case.events.filter(public=True).order_by("-created_at")
+            if request.method in ("GET", "HEAD"):
+                record_access(request, [case.pk], AccessLog.Action.VIEWED)
         return super().change_view(request, object_id, form_url, extra)
 
     def transition_view(self, request, pk, name):
@@ -438,6 +441,7 @@ class CaseAdmin(ScopedAdmin):
 
     @admin.action(description="Export the selected cases as CSV")
     def export_csv(self, request, queryset):
+        record_access(request, queryset.values_list("pk", flat=True), AccessLog.Action.EXPORTED)
         writer = csv.writer(Echo())
         rows = queryset.select_related("organisation", "assigned_to").iterator(chunk_size=2000)
 

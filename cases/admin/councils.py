@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 
 from cases.admin.scoping import ScopedAdmin, ScopedCouncilFilter, administers, councils_of
-from cases.models import Membership, Organisation, ServiceConfig
+from cases.models import AccessLog, Membership, Organisation, ServiceConfig
 
 
 class ServiceConfigInline(admin.StackedInline):
@@ -75,3 +75,25 @@ class MembershipAdmin(ScopedAdmin):
         queryset = super().get_queryset(request).select_related("user", "organisation")
         councils = councils_of(request.user)
         return queryset if councils is None else queryset.filter(organisation__in=councils)
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ScopedAdmin):
+    """Who looked at which case's personal data, and when. Nobody can change it."""
+
+    council_field = "case__organisation"
+    list_display = ["at", "user", "action", "case", "ip_address"]
+    list_filter = ["action"]
+    list_select_related = ["user", "case"]
+    search_fields = ["case__process_id", "user__username"]
+    date_hierarchy = "at"
+    readonly_fields = ["at", "user", "action", "case", "ip_address", "request_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,16 +6,18 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cases import process_id
-from cases.models import Case, Organisation
+from cases.audit import record_access
+from cases.models import AccessLog, Case, Organisation
 from cases.portal import access
 from cases.portal.forms import TrackForm
 from cases.selectors import case_timeline
 from cases.validators import normalise_postcode
 
-NOT_FOUND = (
+NOT_FOUND = _(
     "We could not find a case with that reference number and postcode or email address. "
     "Check them and try again."
 )
@@ -94,4 +96,5 @@ def timeline(request, reference: str):
     from cases.portal.manage import timeline_links  # the citizen's actions on the case
 
     context = {"case": case, "timeline": case_timeline(case), **timeline_links(case)}
+    record_access(request, [case.pk], AccessLog.Action.CITIZEN_VIEWED)
     return render(request, "portal/timeline.html", context)

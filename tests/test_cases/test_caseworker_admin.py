@@ -302,3 +302,29 @@ def test_the_dashboard_counts_only_the_users_councils(client, north_and_south):
     assert 'data-testid="open">1<' in page.text
     assert 'data-testid="overdue" style="color:#d4351c">1<' in page.text
     assert 'data-testid="failed">1<' in page.text
+
+
+def test_views_and_exports_of_personal_data_are_logged_with_who_and_when(client, north_and_south):
+    from cases.models import AccessLog
+
+    north, _south, case, _ = north_and_south
+    user = caseworker(north, role=Role.READ_ONLY)
+    client.force_login(user)
+
+    client.get(change_url(case), REMOTE_ADDR="10.2.3.4")
+    export = client.post(
+        "/admin/cases/case/",
+        {"action": "export_csv", "index": "0", "_selected_action": [str(case.pk)]},
+    )
+    b"".join(export.streaming_content)
+
+    logged = list(
+        AccessLog.objects.filter(case=case)
+        .order_by("at")
+        .values_list("user", "action", "ip_address")
+    )
+    assert logged == [(user.pk, "viewed", "10.2.3.4"), (user.pk, "exported", "127.0.0.1")]
+    # Caseworkers of the council can read the log; nobody can change it.
+    page = client.get("/admin/cases/accesslog/")
+    assert page.status_code == 200
+    assert case.reference in page.text or str(case) in page.text
