@@ -328,3 +328,17 @@ def test_views_and_exports_of_personal_data_are_logged_with_who_and_when(client,
     page = client.get("/admin/cases/accesslog/")
     assert page.status_code == 200
     assert case.reference in page.text or str(case) in page.text
+
+
+def test_autocomplete_never_offers_another_councils_cases(client, north_and_south):
+    north, _south, mine, theirs = north_and_south
+    client.force_login(caseworker(north))
+    url = "/admin/autocomplete/"
+    params = {"app_label": "cases", "model_name": "case", "field_name": "duplicate_of"}
+
+    own = client.get(url, {**params, "term": mine.reference})
+    other = client.get(url, {**params, "term": theirs.reference})
+
+    assert own.status_code == 200
+    assert [r["id"] for r in own.json()["results"]] == [str(mine.pk)]
+    assert other.json()["results"] == []
