@@ -81,6 +81,7 @@ class BlueBadgeCase(Case):
     CLOSED_STATES = frozenset({BADGE_DISPATCHED, REFUSED, WITHDRAWN})
     AnswersForm = BlueBadgeAnswers
     ON_CREATE = (Notify("application_received"),)
+    CREATED_TEXT = Text("We received your application", "Cawsom eich cais")
     # The transitions payments.services runs when the provider has news.
     ON_PAYMENT = "payment_received"
     ON_PAYMENT_UNKNOWN = "payment_unknown"

@@ -115,6 +115,7 @@ class StreetReportCase(Case):
     CLOSED_STATES = frozenset({DUPLICATE, NOT_RESPONSIBLE, CLOSED})
     AnswersForm = StreetReportAnswers
     ON_CREATE = (Notify("report_received"),)
+    CREATED_TEXT = Text("We received your report", "Cawsom eich adroddiad")
 
     STATE_LABELS = {
         REPORTED: Text("Reported", "Wedi'i adrodd"),
