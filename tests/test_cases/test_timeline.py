@@ -119,7 +119,7 @@ def test_new_case_first_stage_current_others_upcoming():
     assert [s.completed_at for s in timeline.stages] == [None] * 5
     assert timeline.outcome is None
     assert timeline.actions == []
-    assert [e.text for e in timeline.entries] == ["We received it"]
+    assert [e.text for e in timeline.entries] == ["We received your application"]
 
 
 def test_start_assessment_completes_the_first_stage(admin_user):
@@ -143,7 +143,7 @@ def test_start_assessment_completes_the_first_stage(admin_user):
     assert assessment.due_date == calendar.add_working_days(event.created_at, 20)
     assert [e.text for e in timeline.entries] == [
         "A caseworker started assessing your application",
-        "We received it",
+        "We received your application",
     ]
 
 
@@ -216,7 +216,7 @@ def test_refused_case_shows_the_outcome_and_only_the_stages_reached(admin_user):
     assert [e.text for e in timeline.entries] == [
         "Your application was refused",
         "A caseworker started assessing your application",
-        "We received it",
+        "We received your application",
     ]
     assert timeline.entries[0].message == message
     assert [e.at for e in timeline.entries] == sorted(
@@ -262,7 +262,7 @@ def test_overdue_case_says_it_is_late_and_names_the_due_date():
         "This is taking longer than it should. We aimed to finish this stage by "
         f"{due.day} {MONTHS[due.month - 1]} {due.year}."
     )
-    assert [e.text for e in timeline.entries][1:] == ["We received it"]
+    assert [e.text for e in timeline.entries][1:] == ["We received your application"]
 
 
 # --- Expected completion ----------------------------------------------------------------
@@ -365,6 +365,6 @@ def test_only_public_events_appear(admin_user):
     assert [e.at for e in timeline.entries] == [e.created_at for e in public]
     assert [e.text for e in timeline.entries] == [
         "A caseworker started assessing your application",
-        "We received it",
+        "We received your application",
     ]
     assert all("GP surgery" not in e.message for e in timeline.entries)
