@@ -1,0 +1,83 @@
+"""Finding a case: a reference and a second factor, the same answer for every miss, a
+rate limit, and signed links from messages."""
+
+import pytest
+
+from cases.models import AccessLog
+from cases.portal.access import signed_link
+from tests.factories import council, new_case
+
+pytestmark = pytest.mark.django_db
+
+NOT_FOUND = "We could not find a case with that reference number and postcode or email address"
+
+
+@pytest.fixture
+def case():
+    return new_case(council())
+
+
+def find(client, reference, second, address="10.0.0.1"):
+    return client.post(
+        "/track/",
+        {"reference": reference, "postcode_or_email": second},
+        REMOTE_ADDR=address,
+    )
+
+
+@pytest.mark.parametrize("second", ["ab12cd", "AB1 2CD", "ANN@example.com"])
+def test_the_reference_and_the_postcode_or_email_open_the_timeline(client, case, second):
+    typed = case.reference.lower().replace("-", " ")
+    response = find(client, typed, second)
+    assert response.status_code == 302
+    assert response["Location"] == f"/track/{case.process_id}/"
+    timeline = client.get(response["Location"])
+    assert case.reference in timeline.text
+    assert AccessLog.objects.filter(case=case, action="citizen_viewed").count() == 1
+
+
+def test_a_wrong_second_factor_and_an_unknown_reference_get_the_same_answer(client, case):
+    wrong_factor = find(client, case.reference, "ZZ9 9ZZ")
+    unknown = find(client, "BB-4K7M-Q9XA-W3R", "AB1 2CD")
+
+    for response in (wrong_factor, unknown):
+        assert response.status_code == 400
+        assert NOT_FOUND in response.text
+        assert case.reference not in response.text.replace(f'value="{case.reference}"', "")
+    assert client.get(f"/track/{case.process_id}/")["Location"] == "/track/"
+
+
+def test_a_mistyped_reference_is_explained_without_a_lookup(client):
+    response = find(client, "BB-4K7M-Q9XA-W3S", "AB1 2CD")
+    assert "it looks like a character is wrong or two are swapped" in response.text
+
+
+def test_the_rate_limit_engages_per_reference(client, case, settings):
+    settings.TRACK_ATTEMPTS_PER_REFERENCE = 3
+    for attempt in range(3):
+        assert find(client, case.reference, "ZZ9 9ZZ", f"10.0.1.{attempt}").status_code == 400
+    blocked = find(client, case.reference, "AB1 2CD", "10.0.1.9")
+    assert blocked.status_code == 429
+    assert "You have tried too many times" in blocked.text
+
+
+def test_the_rate_limit_engages_per_address(client, case, settings):
+    settings.TRACK_ATTEMPTS_PER_IP = 3
+    for _ in range(3):
+        find(client, "BB-4K7M-Q9XA-W3R", "ZZ9 9ZZ", "10.0.2.1")
+    assert find(client, case.reference, "AB1 2CD", "10.0.2.1").status_code == 429
+    assert find(client, case.reference, "AB1 2CD", "10.0.2.2").status_code == 302
+
+
+def test_a_signed_link_opens_the_timeline_and_a_tampered_one_does_not(client, case):
+    link = signed_link(case).split("localhost:8000")[-1]
+    opened = client.get(link)
+    assert opened["Location"] == f"/track/{case.process_id}/"
+    assert client.get(opened["Location"]).status_code == 200
+
+    stranger = client.__class__()
+    tampered = link[:-2] + ("aa" if not link.endswith("aa") else "bb")
+    assert stranger.get(tampered)["Location"] == "/track/"
+    other = new_case(council(slug="other"))
+    borrowed = link.replace(case.process_id, other.process_id, 1)
+    assert stranger.get(borrowed)["Location"] == "/track/"
