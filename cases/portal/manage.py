@@ -59,6 +59,9 @@ def timeline_links(case: Case) -> dict:
     return {
         "can_withdraw": citizen_may(case, "withdraw"),
         "fixed_url": reverse("portal:fixed", args=[case.process_id]) if asks_if_fixed(case) else "",
+        "evidence_url": reverse("portal:evidence", args=[case.process_id])
+        if citizen_may(case, "receive_evidence")
+        else "",
     }
 
 

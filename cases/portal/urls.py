@@ -12,12 +12,13 @@ urlpatterns = [
 ]
 
 # What a citizen can do from their timeline (cases/portal/manage.py).
-from cases.portal import manage  # noqa: E402
+from cases.portal import manage, more_evidence  # noqa: E402
 
 urlpatterns += [
     path("track/<str:reference>/contact/", manage.contact, name="contact"),
     path("track/<str:reference>/withdraw/", manage.withdraw, name="withdraw"),
     path("track/<str:reference>/fixed/", manage.fixed, name="fixed"),
+    path("track/<str:reference>/evidence/", more_evidence.send_evidence, name="evidence"),
 ]
 
 # Apply for a Blue Badge and report a street problem (cases/portal/apply.py, report.py).
