@@ -38,7 +38,16 @@ _SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]+")
 
 
 class InvalidProcessID(ValueError):
-    """Raised by :func:`parse`; ``str()`` is a GOV.UK-style error message."""
+    """Raised by :func:`parse`; ``str()`` is a GOV.UK-style error message (English).
+
+    ``code`` and ``params`` say which message it is and what goes in it, so that a caller
+    can show it in another language (the portal does: ``cases.portal.forms``).
+    """
+
+    def __init__(self, message: str, code: str = "", **params: object):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def _weighted_sum(value: str) -> int:
@@ -89,17 +98,22 @@ def parse(text: str, prefixes: Iterable[str] | None = None) -> str:
     """
     value = normalise(text or "")
     if not value:
-        raise InvalidProcessID("Enter your reference number")
+        raise InvalidProcessID("Enter your reference number", "required")
     bad = list(dict.fromkeys(char for char in value if char not in _VALUES))
     if bad:
         what = "a character that is" if len(bad) == 1 else "characters that are"
         raise InvalidProcessID(
             f"Your reference number contains {what} never used in reference numbers: "
-            f"{_join(bad, 'and')}"
+            f"{_join(bad, 'and')}",
+            "characters" if len(bad) > 1 else "character",
+            characters=bad,
         )
     if len(value) != LENGTH:
         raise InvalidProcessID(
-            f"Your reference number should be {LENGTH} characters, like {format_display(EXAMPLE)}"
+            f"Your reference number should be {LENGTH} characters, like {format_display(EXAMPLE)}",
+            "length",
+            length=LENGTH,
+            example=format_display(EXAMPLE),
         )
     if prefixes is not None:
         allowed = list(dict.fromkeys(prefixes))
@@ -107,11 +121,14 @@ def parse(text: str, prefixes: Iterable[str] | None = None) -> str:
             raise ValueError("prefixes must not be empty")
         if value[:PREFIX_LENGTH] not in allowed:
             raise InvalidProcessID(
-                f"Your reference number should start with {_join(allowed, 'or')}"
+                f"Your reference number should start with {_join(allowed, 'or')}",
+                "prefix",
+                prefixes=allowed,
             )
     if not is_valid(value):
         raise InvalidProcessID(
-            "Check your reference number: it looks like a character is wrong or two are swapped"
+            "Check your reference number: it looks like a character is wrong or two are swapped",
+            "checksum",
         )
     return value
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_fsm import ConcurrentTransition, can_proceed
 
 from cases import calendar, process_id
@@ -194,7 +195,7 @@ def case_create(
                 if not Case.objects.filter(process_id=case.process_id).exists():
                     raise
         else:  # pragma: no cover - five clashes in a row among 31**10 IDs
-            raise CaseConflict("Could not allocate a reference number. Please try again.")
+            raise CaseConflict(gettext("Could not allocate a reference number. Please try again."))
         event = _record(
             case,
             actor,
@@ -296,8 +297,11 @@ def case_transition(
             raise CasePermissionDenied(f"Only a {who} can '{meta.label}'.")
         if expected_version is not None and locked.version != expected_version:
             raise CaseConflict(
-                "Someone else changed this case while you were looking at it. It is now "
-                f"'{locked.state_label}'. Check the case and try again."
+                gettext(
+                    "Someone else changed this case while you were looking at it. It is now "
+                    "'%(state)s'. Check the case and try again."
+                )
+                % {"state": locked.state_label}
             )
         method = getattr(locked, transition)
         if not can_proceed(method):
@@ -331,7 +335,9 @@ def case_transition(
             locked.save()
         except ConcurrentTransition:
             raise CaseConflict(
-                "Someone else changed this case at the same moment. Check it and try again."
+                gettext(
+                    "Someone else changed this case at the same moment. Check it and try again."
+                )
             ) from None
 
         event = _record(
@@ -386,16 +392,19 @@ def case_set_contact_preference(
     """Changes how the citizen is contacted (portal form, SMS STOP, caseworker on the phone)."""
     if preference not in ContactPreference.values:
         raise CaseValidationError(
-            {"contact_preference": ["Choose how you would like to be contacted"]}
+            {"contact_preference": [gettext("Choose how you would like to be contacted")]}
         )
     with transaction.atomic():
         locked = _lock(case)
         if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
         needs = {
-            ContactPreference.EMAIL: ("email", "We do not have an email address for you"),
-            ContactPreference.SMS: ("phone", "We do not have a mobile number for you"),
-            ContactPreference.LETTER: ("postcode", "We do not have a postal address for you"),
+            ContactPreference.EMAIL: ("email", gettext("We do not have an email address for you")),
+            ContactPreference.SMS: ("phone", gettext("We do not have a mobile number for you")),
+            ContactPreference.LETTER: (
+                "postcode",
+                gettext("We do not have a postal address for you"),
+            ),
         }.get(preference)
         if needs and not getattr(locked, needs[0]):
             raise CaseValidationError({"contact_preference": [needs[1]]})

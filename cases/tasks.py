@@ -1,5 +1,6 @@
-"""Scheduled jobs on cases. Each goes through `cases.services`, one case at a time, so a
-failure on one case neither stops the rest nor leaves anything half-done."""
+"""Scheduled jobs on cases. Each that changes cases goes through `cases.services`, one case
+at a time, so a failure on one case neither stops the rest nor leaves anything half-done.
+`delete_expired_drafts` tidies the citizen portal's unfinished applications and reports."""
 
 import logging
 from datetime import timedelta
@@ -53,3 +54,18 @@ def run_due_transitions() -> int:
             except CaseError as exc:
                 logger.warning("scheduled %s skipped for case %s: %s", transition, pk, exc)
     return done
+
+
+ABANDONED_AFTER = timedelta(days=2)
+
+
+def delete_expired_drafts(now=None) -> dict[str, int]:
+    """Daily housekeeping of the citizen portal's files: saved applications past their
+    expiry, with their files, and the upload folders of journeys left in a browser (never
+    saved, never sent) with nothing uploaded for 2 days."""
+    from cases.portal import drafts, evidence
+
+    return {
+        "drafts": drafts.drafts_delete_expired(now),
+        "upload_folders": evidence.delete_abandoned_uploads(ABANDONED_AFTER, now),
+    }

@@ -26,6 +26,7 @@ JOBS = [
     Job("process inbound texts left pending", "notify.tasks.process_pending_inbound_sms", 5),
     Job("reconcile pending payments", "payments.tasks.reconcile_payments", 10),
     Job("remind about and expire unpaid fees", "payments.tasks.remind_and_expire_payments", 60),
+    Job("delete expired drafts and abandoned uploads", "cases.tasks.delete_expired_drafts", 1440),
 ]
 
 

@@ -158,10 +158,10 @@ class LocalCheckout(models.Model):
         max_length=20,
         default="created",
         choices=[
-            ("created", "Created"),
-            ("paid", "Paid"),
-            ("failed", "Failed"),
-            ("abandoned", "Abandoned"),
+            ("created", _("Created")),
+            ("paid", _("Paid")),
+            ("failed", _("Failed")),
+            ("abandoned", _("Abandoned")),
         ],
     )
     refunded_pence = models.PositiveIntegerField(default=0)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from payments.models import PaymentRequest, ProviderEvent, Refund
 from payments.providers import (
@@ -79,9 +80,9 @@ def payment_start_checkout(
     with transaction.atomic():
         request = _lock(payment_request)
         if request.status in PaymentRequest.SETTLED_STATUSES:
-            raise PaymentError("This has already been paid.")
+            raise PaymentError(gettext("This has already been paid."))
         if request.status not in PaymentRequest.PAYABLE_STATUSES or request.case.is_closed:
-            raise PaymentError("This payment is no longer needed.")
+            raise PaymentError(gettext("This payment is no longer needed."))
         if request.checkout_is_open():
             return request
         request.checkouts += 1  # a new key: a failed attempt's key is never reused

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from cases import process_id
+from cases.admin.evidence import EvidenceInline, download_path
 from cases.admin.scoping import (
     MemberReadOnlyInline,
     ScopedAdmin,
@@ -206,7 +207,7 @@ class CaseAdmin(ScopedAdmin):
         from notify.admin import NotificationInline
         from payments.admin import PaymentRequestInline
 
-        return [CaseEventInline, NotificationInline, PaymentRequestInline]
+        return [EvidenceInline, CaseEventInline, NotificationInline, PaymentRequestInline]
 
     # --- Columns ---------------------------------------------------------------------
 
@@ -271,6 +272,7 @@ class CaseAdmin(ScopedAdmin):
             ),
             path("<int:pk>/note/", wrap(self.note_view), name="cases_case_note"),
             path("dashboard/", wrap(self.dashboard_view), name="cases_dashboard"),
+            download_path(self.admin_site),
             *super().get_urls(),
         ]
 

@@ -1,6 +1,7 @@
 """Apply for a Blue Badge: one question a page, check your answers, confirmation.
 
-/apply/<council>/blue-badge/ → eligibility → date-of-birth → name → contact → evidence →
+/apply/<council>/blue-badge/ → eligibility → date-of-birth → name → contact → the chosen
+channel's details (contact-email, contact-mobile or contact-address) → evidence →
 check-answers → confirmation. Every question page can save the answers as a draft to
 finish later from /apply/resume/<token>/. The name and contact pages are shared with the
 street report journey (cases.portal.report).
@@ -62,7 +63,7 @@ MONTHS = {
 PARTS = ("day", "month", "year")
 
 
-def radio_items(field: forms.BoundField, conditional=None, divider_before=None) -> list[dict]:
+def radio_items(field: forms.BoundField, divider_before=None) -> list[dict]:
     """The items for components/radios.html: the first radio has the field's id (where the
     error summary links to), the others id-2, id-3 and so on, as GOV.UK Frontend does."""
     base, current = field.id_for_label, field.value()
@@ -77,7 +78,6 @@ def radio_items(field: forms.BoundField, conditional=None, divider_before=None) 
                 "value": value,
                 "label": label,
                 "checked": current is not None and str(current) == str(value),
-                "conditional": (conditional or {}).get(value),
                 "divider": divider_before == value,
             }
         )
@@ -182,43 +182,13 @@ class NameForm(QuestionForm):
 
 
 class ContactForm(QuestionForm):
-    """How to contact the person: only the chosen channel's details are checked and kept.
-
-    Every channel's inputs are in the page (revealed under their radio by GOV.UK Frontend's
-    script, all shown without it)."""
+    """How to contact the person. The chosen channel's details are asked on the next page
+    (`CONTACT_STEPS`), so this page is plain radios."""
 
     contact_preference = forms.ChoiceField(
         choices=ContactPreference.choices,
         error_messages=_required(_("Select how you would like us to contact you")),
     )
-    email = forms.CharField(label=_("Email address"), required=False)
-    phone = forms.CharField(label=_("UK mobile phone number"), required=False)
-    address_line_1 = forms.CharField(label=_("Address line 1"), required=False)
-    address_line_2 = forms.CharField(label=_("Address line 2 (optional)"), required=False)
-    town = forms.CharField(label=_("Town or city"), required=False)
-    postcode = forms.CharField(label=_("Postcode"), required=False)
-
-    NEEDS = {
-        ContactPreference.EMAIL: ("email",),
-        ContactPreference.SMS: ("phone",),
-        ContactPreference.LETTER: ("address_line_1", "address_line_2", "town", "postcode"),
-        ContactPreference.NONE: (),
-    }
-    REQUIRED = {
-        "email": _("Enter your email address"),
-        "phone": _("Enter a mobile phone number"),
-        "address_line_1": _("Enter address line 1, typically the building and street"),
-        "town": _("Enter town or city"),
-        "postcode": _("Enter postcode"),
-    }
-    TOO_LONG = {
-        "email": (254, _("Email address must be 254 characters or fewer")),
-        "phone": (20, _("Mobile phone number must be 20 characters or fewer")),
-        "address_line_1": (200, _("Address line 1 must be 200 characters or fewer")),
-        "address_line_2": (200, _("Address line 2 must be 200 characters or fewer")),
-        "town": (100, _("Town or city must be 100 characters or fewer")),
-        "postcode": (10, _("Enter a real postcode, like SW1A 1AA")),
-    }
 
     def __init__(self, *args, allow_none: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -227,45 +197,125 @@ class ContactForm(QuestionForm):
                 c for c in ContactPreference.choices if c[0] != ContactPreference.NONE
             ]
 
-    def clean(self):
-        preference = self.cleaned_data.get("contact_preference")
-        kept = {"contact_preference": preference}
-        for name in self.NEEDS.get(preference, ()):
-            value = (self.cleaned_data.get(name) or "").strip()
-            limit, too_long = self.TOO_LONG[name]
-            try:
-                if not value and name in self.REQUIRED:
-                    raise ValidationError(self.REQUIRED[name])
-                if len(value) > limit:
-                    raise ValidationError(too_long)
-                kept[name] = self._normalise(name, value) if value else ""
-            except ValidationError as exc:
-                self.add_error(name, exc)
-        return kept
-
-    @staticmethod
-    def _normalise(name: str, value: str) -> str:
-        if name == "email":
-            try:
-                validate_email(value)
-            except ValidationError:
-                raise ValidationError(
-                    _("Enter an email address in the correct format, like name@example.com")
-                ) from None
-        if name == "phone":
-            return normalise_phone(value, mobile=True)
-        if name == "postcode":
-            return normalise_postcode(value)
-        return value
-
     @property
     def items(self):
-        templates = {
-            ContactPreference.EMAIL: "portal/apply/contact_email.html",
-            ContactPreference.SMS: "portal/apply/contact_sms.html",
-            ContactPreference.LETTER: "portal/apply/contact_letter.html",
-        }
-        return radio_items(self["contact_preference"], templates, ContactPreference.NONE)
+        return radio_items(self["contact_preference"], divider_before=ContactPreference.NONE)
+
+
+def _text(label, limit: int, too_long, blank=None, **kwargs) -> forms.CharField:
+    """A text box with GOV.UK-style messages; `blank` is the message when it must be filled
+    in (without one, it is optional)."""
+    messages = {"max_length": too_long}
+    if blank is not None:
+        messages["required"] = blank
+    return forms.CharField(
+        label=label, max_length=limit, required=blank is not None, error_messages=messages, **kwargs
+    )
+
+
+class EmailForm(QuestionForm):
+    email = _text(
+        _("Email address"),
+        254,
+        _("Email address must be 254 characters or fewer"),
+        _("Enter your email address"),
+    )
+
+    def clean_email(self) -> str:
+        value = self.cleaned_data["email"]
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValidationError(
+                _("Enter an email address in the correct format, like name@example.com")
+            ) from None
+        return value
+
+
+class MobileForm(QuestionForm):
+    phone = _text(
+        _("UK mobile phone number"),
+        20,
+        _("Mobile phone number must be 20 characters or fewer"),
+        _("Enter a mobile phone number"),
+        help_text=_("A UK mobile phone number, like 07700 900 982"),
+    )
+
+    def clean_phone(self) -> str:
+        return normalise_phone(self.cleaned_data["phone"], mobile=True)
+
+
+class AddressForm(QuestionForm):
+    address_line_1 = _text(
+        _("Address line 1"),
+        200,
+        _("Address line 1 must be 200 characters or fewer"),
+        _("Enter address line 1, typically the building and street"),
+    )
+    address_line_2 = _text(
+        _("Address line 2 (optional)"), 200, _("Address line 2 must be 200 characters or fewer")
+    )
+    town = _text(
+        _("Town or city"),
+        100,
+        _("Town or city must be 100 characters or fewer"),
+        _("Enter town or city"),
+    )
+    postcode = _text(
+        _("Postcode"), 10, _("Enter a real postcode, like SW1A 1AA"), _("Enter postcode")
+    )
+
+    def clean_postcode(self) -> str:
+        return normalise_postcode(self.cleaned_data["postcode"])
+
+
+def _chose(channel: str):
+    def when(values: dict) -> bool:
+        return values.get("contact_preference") == channel
+
+    return when
+
+
+# The page that asks for the chosen channel's details ("Do not contact me" has none).
+CONTACT_STEPS = (
+    Step(
+        "contact-email",
+        _("What is your email address?"),
+        "portal/apply/contact_email.html",
+        EmailForm,
+        when=_chose(ContactPreference.EMAIL),
+    ),
+    Step(
+        "contact-mobile",
+        _("What is your mobile phone number?"),
+        "portal/apply/contact_mobile.html",
+        MobileForm,
+        when=_chose(ContactPreference.SMS),
+    ),
+    Step(
+        "contact-address",
+        _("What is your address?"),
+        "portal/apply/contact_address.html",
+        AddressForm,
+        when=_chose(ContactPreference.LETTER),
+    ),
+)
+# For check your answers: each channel's page, the keys it stores, and the row's words.
+CONTACT_DETAILS = {
+    ContactPreference.EMAIL: ("contact-email", ("email",), _("Email address"), _("email address")),
+    ContactPreference.SMS: (
+        "contact-mobile",
+        ("phone",),
+        _("Mobile phone number"),
+        _("mobile phone number"),
+    ),
+    ContactPreference.LETTER: (
+        "contact-address",
+        ("address_line_1", "address_line_2", "town", "postcode"),
+        _("Address"),
+        _("address"),
+    ),
+}
 
 
 # --- Check your answers ------------------------------------------------------------------
@@ -275,10 +325,22 @@ def row(key, lines, href, hidden) -> dict:
     return {"key": key, "lines": [line for line in lines if line], "href": href, "hidden": hidden}
 
 
-def contact_lines(values: dict) -> list[str]:
-    preference = values.get("contact_preference")
-    label = ContactPreference(preference).label if preference else ""
-    return [label, *(values.get(name) for name in ContactForm.NEEDS.get(preference, ()))]
+def contact_rows(journey: drafts.Journey, values: dict) -> list[dict]:
+    """How we contact you (the channel), then its details, each with its own Change link."""
+    preference = values["contact_preference"]
+    rows = [
+        row(
+            _("How we contact you"),
+            [ContactPreference(preference).label],
+            journey.url(journey.flow.step("contact")),
+            _("how we contact you"),
+        )
+    ]
+    if preference in CONTACT_DETAILS:
+        slug, names, key, hidden = CONTACT_DETAILS[preference]
+        lines = [values.get(name) for name in names]
+        rows.append(row(key, lines, journey.url(journey.flow.step(slug)), hidden))
+    return rows
 
 
 def file_lines(files: list[dict]) -> list[str]:
@@ -303,9 +365,7 @@ def blue_badge_rows(journey: drafts.Journey) -> list[dict]:
             _("date of birth"),
         ),
         row(_("Full name"), [values["applicant_name"]], url["name"], _("full name")),
-        row(
-            _("How we contact you"), contact_lines(values), url["contact"], _("how we contact you")
-        ),
+        *contact_rows(journey, values),
         row(_("Evidence"), file_lines(journey.files), url["evidence"], _("evidence")),
     ]
 
@@ -343,6 +403,7 @@ BLUE_BADGE = drafts.register(
                 "portal/apply/contact.html",
                 ContactForm,
             ),
+            *CONTACT_STEPS,
             Step(
                 "evidence",
                 _("Upload evidence that you are eligible"),

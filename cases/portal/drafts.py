@@ -4,7 +4,9 @@ later from a link.
 
 A journey (`Flow`) is a list of pages (`Step`); each question page has a form whose
 `answer()` gives the keys it stores: applicant details (`cases.services.APPLICANT_FIELDS`)
-or the workflow's answers. Sending them is one `case_create` call.
+or the workflow's answers. A page with `when` is asked only if the answers before it call
+for it (the contact details for the channel chosen); the answers to a page no longer asked
+are dropped. Sending them is one `case_create` call.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Step:
     form: type[QuestionForm] | None = None
     files: FileRule | None = None  # a file page instead of a question
     form_kwargs: dict[str, Any] = field(default_factory=dict)
+    # Asked only when this is true of the answers to the pages before it.
+    when: Callable[[dict[str, Any]], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,10 +125,21 @@ class Journey:
     def get(self, slug: str) -> dict | None:
         return self.data["answers"].get(slug)
 
+    def steps(self) -> list[Step]:
+        """The pages this person is asked, in order: a page with `when` only if the answers
+        before it call for it."""
+        asked: list[Step] = []
+        merged: dict[str, Any] = {}
+        for step in self.flow.steps:
+            if step.when is None or step.when(merged):
+                asked.append(step)
+                merged.update(self.get(step.slug) or {})
+        return asked
+
     def values(self) -> dict[str, Any]:
         """Every answer, in page order: the applicant's details and the workflow's answers."""
         merged: dict[str, Any] = {}
-        for step in self.flow.steps:
+        for step in self.steps():
             merged.update(self.get(step.slug) or {})
         return merged
 
@@ -133,7 +148,13 @@ class Journey:
         self.request.session.modified = True
 
     def answer(self, slug: str, value: dict) -> None:
+        """Keeps the page's answer, and drops the answers to pages it means are no longer
+        asked (say, the email address once the person chooses letters instead)."""
         self.data["answers"][slug] = value
+        asked = {step.slug for step in self.steps()}
+        for step in self.flow.steps:
+            if step.slug not in asked:
+                self.data["answers"].pop(step.slug, None)
         self.save()
 
     def unanswer(self, slug: str) -> None:
@@ -156,7 +177,7 @@ class Journey:
         return not (step.files and step.files.required and not self.files)
 
     def first_unanswered(self) -> Step | None:
-        return next((s for s in self.flow.steps if not self.is_answered(s)), None)
+        return next((s for s in self.steps() if not self.is_answered(s)), None)
 
     def url(self, step: Step) -> str:
         return self.flow.url("step", self.organisation, step)
@@ -166,10 +187,15 @@ class Journey:
         return self.url(missing) if missing else self.flow.url("check", self.organisation)
 
     def back_url(self, step: Step) -> str:
-        index = self.flow.steps.index(step)
+        steps = self.steps()
+        index = steps.index(step) if step in steps else 0
         if index == 0:
             return self.flow.url("start", self.organisation)
-        return self.url(self.flow.steps[index - 1])
+        return self.url(steps[index - 1])
+
+    def last_url(self) -> str:
+        """The last page asked (the check-answers page's back link)."""
+        return self.url(self.steps()[-1])
 
     # --- Errors found when the answers are sent -----------------------------------------
 
@@ -178,12 +204,13 @@ class Journey:
         the messages no page asks for."""
         pending: dict[str, dict[str, list[str]]] = {}
         unplaced: list[str] = []
+        asked = self.steps()
         for key, messages in errors.items():
             name = key.removeprefix("answers.")
             owner = next(
                 (
                     step
-                    for step in self.flow.steps
+                    for step in asked
                     if step.form is not None
                     and (name in (self.get(step.slug) or {}) or name in step.form.base_fields)
                 ),
@@ -195,7 +222,7 @@ class Journey:
                 pending.setdefault(owner.slug, {})[name] = list(messages)
         self.data["errors"] = pending
         self.save()
-        first = next((s for s in self.flow.steps if s.slug in pending), None)
+        first = next((s for s in asked if s.slug in pending), None)
         return first, unplaced
 
     def form_with_errors(self, step: Step) -> QuestionForm | None:
@@ -298,8 +325,11 @@ def start_page(request, flow: Flow, council: str) -> HttpResponse:
 def question_page(request, flow: Flow, council: str, slug: str) -> HttpResponse:
     journey = Journey(request, flow, offered_by(flow, council))
     step = flow.step(slug)
+    steps = journey.steps()
+    if step not in steps:  # not asked, given the answers so far (another contact channel)
+        return HttpResponseRedirect(journey.next_url())
     missing = journey.first_unanswered()
-    if missing is not None and flow.steps.index(missing) < flow.steps.index(step):
+    if missing is not None and steps.index(missing) < steps.index(step):
         return HttpResponseRedirect(journey.url(missing))
     if step.files is not None:
         from cases.portal.evidence import files_page
@@ -357,7 +387,7 @@ def check_page(request, flow: Flow, council: str) -> HttpResponse:
     context = {
         "rows": flow.rows(journey),
         "form": problems,
-        "back_url": journey.url(flow.steps[-1]),
+        "back_url": journey.last_url(),
     }
     status = 400 if problems else 200
     return _render(request, journey, f"portal/{flow.name}/check_answers.html", context, status)

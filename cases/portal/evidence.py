@@ -1,13 +1,18 @@
 """Files citizens upload: checked by what they contain (never by their name), kept under
 drafts/<journey>/ in the default storage while the application is in progress, and copied
-to evidence/ as `Evidence` rows when it is sent. No URL serves them.
+to evidence/ as `Evidence` rows when it is sent. Only caseworkers download them (see
+cases.admin.evidence). The folders of journeys left unfinished are deleted by a daily job
+(`delete_abandoned_uploads`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import posixpath
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,9 +20,10 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, Evidence
+from cases.models import Case, Draft, Evidence
 from cases.portal.drafts import Journey, Step, question_render, save_for_later
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
@@ -146,6 +152,56 @@ def discard(files: list[dict]) -> None:
 
 def still_stored(files: list[dict]) -> list[dict]:
     return [record for record in files if default_storage.exists(record["path"])]
+
+
+def delete_abandoned_uploads(older_than: timedelta, now: datetime | None = None) -> int:
+    """Deletes the upload folders (drafts/<journey>/) of journeys left in a session: not
+    saved as a draft, and with nothing uploaded for `older_than`. (Sending a journey
+    deletes its files but can leave the empty folder, which goes too.) Returns how many."""
+    cutoff = (now or timezone.now()) - older_than
+    try:
+        folders, _files = default_storage.listdir("drafts")
+    except FileNotFoundError:
+        return 0
+    journeys = {}
+    for folder in folders:
+        try:
+            journeys[folder] = uuid.UUID(hex=folder)
+        except ValueError:
+            continue  # not a journey's folder: not ours to delete
+    saved = {
+        token.hex
+        for token in Draft.objects.filter(token__in=journeys.values()).values_list(
+            "token", flat=True
+        )
+    }
+    deleted = 0
+    for folder in journeys:
+        if folder in saved:
+            continue  # a draft's files live as long as the draft (drafts_delete_expired)
+        path = f"drafts/{folder}"
+        names = [f"{path}/{name}" for name in default_storage.listdir(path)[1]]
+        if _touched_since(names or [path], cutoff):
+            continue
+        for name in names:
+            default_storage.delete(name)
+        _remove_empty_folder(path)
+        deleted += 1
+    return deleted
+
+
+def _touched_since(names: list[str], cutoff: datetime) -> bool:
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):  # removed meanwhile: not a sign of use
+            if default_storage.get_modified_time(name) > cutoff:
+                return True
+    return False
+
+
+def _remove_empty_folder(path: str) -> None:
+    """Local storage keeps empty folders; a storage without folders (S3) has none to remove."""
+    with contextlib.suppress(NotImplementedError, OSError):
+        os.rmdir(default_storage.path(path))
 
 
 def attach(case: Case, files: list[dict]) -> list[Evidence]:

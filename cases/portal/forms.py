@@ -2,10 +2,47 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases import process_id
 from cases.workflows import WORKFLOWS
+
+# process_id (standard library only) words its errors in English; these are the same
+# messages, for translation, by the exception's code.
+REFERENCE_ERRORS = {
+    "required": _("Enter your reference number"),
+    "character": _(
+        "Your reference number contains a character that is never used in reference numbers: "
+        "%(characters)s"
+    ),
+    "characters": _(
+        "Your reference number contains characters that are never used in reference numbers: "
+        "%(characters)s"
+    ),
+    "length": _("Your reference number should be %(length)s characters, like %(example)s"),
+    "prefix": _("Your reference number should start with %(prefixes)s"),
+    "checksum": _(
+        "Check your reference number: it looks like a character is wrong or two are swapped"
+    ),
+}
+
+
+def _join(items: list[str], last_word: str) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last_word} {items[-1]}"
+
+
+def reference_error(exc: process_id.InvalidProcessID) -> str:
+    """The error in the active language (as process_id words it when there is no code)."""
+    message = REFERENCE_ERRORS.get(exc.code)
+    if message is None:
+        return str(exc)
+    params = dict(exc.params)
+    if "characters" in params:
+        params["characters"] = _join(params["characters"], gettext("and"))
+    if "prefixes" in params:
+        params["prefixes"] = _join(params["prefixes"], gettext("or"))
+    return str(message) % params
 
 
 class TrackForm(forms.Form):
@@ -27,4 +64,4 @@ class TrackForm(forms.Form):
         try:
             return process_id.parse(self.cleaned_data["reference"], prefixes)
         except process_id.InvalidProcessID as exc:
-            raise ValidationError(str(exc)) from None
+            raise ValidationError(reference_error(exc)) from None

@@ -1,7 +1,8 @@
 """Report a street problem: what kind, where, an optional photo, who you are and how to
 contact you (or not), check your answers, confirmation.
 
-/report/<council>/ → what → where → photo → name → contact → check-answers → confirmation.
+/report/<council>/ → what → where → photo → name → contact → the chosen channel's details
+(none for "Do not contact me") → check-answers → confirmation.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from cases.models import Service
 from cases.portal import drafts
-from cases.portal.apply import ContactForm, NameForm, contact_lines, radio_items, row
+from cases.portal.apply import (
+    CONTACT_STEPS,
+    ContactForm,
+    NameForm,
+    contact_rows,
+    radio_items,
+    row,
+)
 from cases.portal.drafts import Flow, QuestionForm, Step
 from cases.portal.evidence import JPEG, PNG, FileRule
 from cases.validators import normalise_postcode
@@ -91,9 +99,7 @@ def report_rows(journey: drafts.Journey) -> list[dict]:
         ),
         row(_("Photo"), photo or [_("No photo")], url["photo"], _("photo")),
         row(_("Your name"), [values["applicant_name"]], url["name"], _("your name")),
-        row(
-            _("How we contact you"), contact_lines(values), url["contact"], _("how we contact you")
-        ),
+        *contact_rows(journey, values),
     ]
 
 
@@ -131,6 +137,7 @@ STREET_REPORT = drafts.register(
                 ContactForm,
                 form_kwargs={"allow_none": True},
             ),
+            *CONTACT_STEPS,
         ),
         rows=report_rows,
     )

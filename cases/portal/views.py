@@ -25,8 +25,9 @@ NOT_FOUND = _(
 
 @require_safe
 def start(request):
-    """The start page: what Waymark does for citizens, and which councils use it."""
-    organisations = Organisation.objects.order_by("name")
+    """The start page: what Waymark does for citizens, and which councils use it (with
+    their services, fetched in one query for every council)."""
+    organisations = Organisation.objects.order_by("name").prefetch_related("service_configs")
     return render(request, "portal/start.html", {"organisations": organisations})
 
 

@@ -1,5 +1,6 @@
-"""Apply for a Blue Badge: every page's errors, the contact and evidence rules, the happy
-path to a case with its evidence, check-your-answers changes, and drafts."""
+"""Apply for a Blue Badge: every page's errors, the contact pages (the channel, then only
+that channel's details), the evidence rules, the happy path to a case with its evidence,
+check-your-answers changes, and drafts."""
 
 from __future__ import annotations
 
@@ -46,14 +47,10 @@ def answer_up_to(client, last: str) -> None:
         ("eligibility", {"eligibility": "pip"}),
         ("date-of-birth", {"day": "1", "month": "4", "year": "1950"}),
         ("name", {"applicant_name": "  Ann Example "}),
+        ("contact", {"contact_preference": "letter"}),
         (
-            "contact",
-            {
-                "contact_preference": "letter",
-                "address_line_1": "1 High Street",
-                "town": "Northtown",
-                "postcode": "ab1 2cd",
-            },
+            "contact-address",
+            {"address_line_1": "1 High Street", "town": "Northtown", "postcode": "ab1 2cd"},
         ),
         (
             "evidence",
@@ -218,44 +215,96 @@ def test_name_is_required(client, northshire):
     )
 
 
-# --- Contact: only what the chosen channel needs ---------------------------------------
+# --- Contact: the channel, then a page for only that channel's details ------------------
+
+CHANNEL_PAGES = {
+    "email": ("contact-email", "What is your email address?"),
+    "sms": ("contact-mobile", "What is your mobile phone number?"),
+    "letter": ("contact-address", "What is your address?"),
+}
 
 
-def test_the_contact_page_has_every_channels_inputs_for_use_without_javascript(client, northshire):
+def heading(response) -> str:
+    match = re.search(r"<h1[^>]*>\s*(?:<label[^>]*>)?([^<]+)<", response.content.decode())
+    assert match, "no heading"
+    return match.group(1).strip()
+
+
+def test_the_contact_page_asks_only_for_the_channel_with_no_reveal(client, northshire):
     answer_up_to(client, "name")
     html = client.get(BASE + "contact/").content.decode()
-    for name in ("email", "phone", "address_line_1", "address_line_2", "town", "postcode"):
-        assert f'name="{name}"' in html
-    assert html.count('class="govuk-radios__conditional') == 3
+    for value in ("email", "sms", "letter"):
+        assert f'name="contact_preference" type="radio" value="{value}"' in html
+    for name in ("email", "phone", "address_line_1", "town", "postcode"):
+        assert f'name="{name}"' not in html
+    assert "govuk-radios__conditional" not in html
+    assert "aria-controls" not in html
     assert "Do not contact me" not in html  # applicants must be contactable
 
 
+@pytest.mark.parametrize("data", [{}, {"contact_preference": "none"}])
+def test_a_channel_must_be_chosen(client, northshire, data):
+    answer_up_to(client, "name")
+    assert_error(
+        page(client, "contact", data),
+        "Select how you would like us to contact you",
+        "id_contact_preference",
+    )
+
+
+@pytest.mark.parametrize("channel", ["email", "sms", "letter"])
+def test_each_channel_is_followed_by_a_page_for_its_details_only(client, northshire, channel):
+    answer_up_to(client, "name")
+    slug, title = CHANNEL_PAGES[channel]
+    response = page(client, "contact", {"contact_preference": channel})
+    assert response["Location"] == BASE + slug + "/"
+    shown = client.get(BASE + slug + "/")
+    assert heading(shown) == title
+    assert re.search(rf"<title>{re.escape(title)} – ", shown.content.decode())
+    assert f'<a href="{BASE}contact/" class="govuk-back-link' in shown.content.decode()
+    # The other channels' pages are not asked: they send you on to this one.
+    for other, (other_slug, _title) in CHANNEL_PAGES.items():
+        if other != channel:
+            assert client.get(BASE + other_slug + "/")["Location"] == BASE + slug + "/"
+    # And the pages after it wait for it.
+    assert client.get(BASE + "evidence/")["Location"] == BASE + slug + "/"
+    assert client.get(BASE + "check-answers/")["Location"] == BASE + slug + "/"
+
+
+def test_the_channel_pages_are_not_asked_before_the_channel_is_chosen(client, northshire):
+    answer_up_to(client, "name")
+    for slug, _title in CHANNEL_PAGES.values():
+        assert client.get(BASE + slug + "/")["Location"] == BASE + "contact/"
+
+
 @pytest.mark.parametrize(
-    ("data", "errors"),
+    ("channel", "data", "errors"),
     [
-        ({}, {"contact_preference": "Select how you would like us to contact you"}),
+        ("email", {"email": "  "}, {"email": "Enter your email address"}),
         (
-            {"contact_preference": "none"},
-            {"contact_preference": "Select how you would like us to contact you"},
-        ),
-        (
-            {"contact_preference": "email", "phone": "nonsense", "postcode": "nonsense"},
-            {"email": "Enter your email address"},
-        ),
-        (
-            {"contact_preference": "email", "email": "ann@"},
+            "email",
+            {"email": "ann@"},
             {"email": "Enter an email address in the correct format, like name@example.com"},
         ),
         (
-            {"contact_preference": "sms", "email": "not an email"},
-            {"phone": "Enter a mobile phone number"},
+            "email",
+            {"email": "a" * 250 + "@example.com"},
+            {"email": "Email address must be 254 characters or fewer"},
         ),
+        ("sms", {"phone": ""}, {"phone": "Enter a mobile phone number"}),
         (
-            {"contact_preference": "sms", "phone": "01632 960 001"},
+            "sms",
+            {"phone": "01632 960 001"},
             {"phone": "Enter a mobile phone number to get text messages, like 07700 900 982"},
         ),
         (
-            {"contact_preference": "letter", "email": "ann@"},
+            "sms",
+            {"phone": "0" * 21},
+            {"phone": "Mobile phone number must be 20 characters or fewer"},
+        ),
+        (
+            "letter",
+            {},
             {
                 "address_line_1": "Enter address line 1, typically the building and street",
                 "town": "Enter town or city",
@@ -263,61 +312,96 @@ def test_the_contact_page_has_every_channels_inputs_for_use_without_javascript(c
             },
         ),
         (
-            {
-                "contact_preference": "letter",
-                "address_line_1": "1 High St",
-                "town": "Northtown",
-                "postcode": "12345",
-            },
+            "letter",
+            {"address_line_1": "1 High St", "town": "Northtown", "postcode": "12345"},
             {"postcode": "Enter a real postcode, like SW1A 1AA"},
         ),
-    ],
-)
-def test_contact_asks_only_for_the_chosen_channel(client, northshire, data, errors):
-    answer_up_to(client, "name")
-    response = page(client, "contact", data)
-    anchors = {"contact_preference": "id_contact_preference"}
-    for field, message in errors.items():
-        assert_error(response, message, anchors.get(field, f"id_{field}"))
-    # Nothing about the channels not chosen.
-    assert error_summary(response).count("<li>") == len(errors)
-
-
-@pytest.mark.parametrize(
-    ("data", "stored"),
-    [
         (
-            {"contact_preference": "email", "email": " ann@example.com ", "phone": "junk"},
-            {"contact_preference": "email", "email": "ann@example.com"},
-        ),
-        (
-            {"contact_preference": "sms", "phone": "07700 900 982", "email": "junk"},
-            {"contact_preference": "sms", "phone": "+447700900982"},
-        ),
-        (
+            "letter",
             {
-                "contact_preference": "letter",
-                "address_line_1": "1 High Street",
-                "town": "Northtown",
-                "postcode": "ab12cd",
-                "email": "junk",
-            },
-            {
-                "contact_preference": "letter",
-                "address_line_1": "1 High Street",
+                "address_line_1": "1 High St",
+                "address_line_2": "x" * 201,
                 "town": "Northtown",
                 "postcode": "AB1 2CD",
             },
+            {"address_line_2": "Address line 2 must be 200 characters or fewer"},
         ),
     ],
 )
-def test_contact_keeps_only_the_chosen_channels_details_normalised(
-    client, northshire, data, stored
-):
+def test_channel_details_errors(client, northshire, channel, data, errors):
     answer_up_to(client, "name")
-    assert page(client, "contact", data).status_code == 302
-    answers = client.session["waymark_journey:blue_badge:northshire"]["answers"]
-    assert answers["contact"] == stored
+    page(client, "contact", {"contact_preference": channel})
+    slug, _title = CHANNEL_PAGES[channel]
+    response = page(client, slug, data)
+    for field, message in errors.items():
+        assert_error(response, message, f"id_{field}")
+    assert error_summary(response).count("<li>") == len(errors)
+    # What was typed is shown again.
+    for name, value in data.items():
+        if value.strip():
+            assert f'name="{name}" type=' in response.content.decode()
+            assert f'value="{value}"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("channel", "data", "stored"),
+    [
+        ("email", {"email": " ann@example.com "}, {"email": "ann@example.com"}),
+        ("sms", {"phone": "07700 900 982"}, {"phone": "+447700900982"}),
+        (
+            "letter",
+            {"address_line_1": "1 High Street", "town": "Northtown", "postcode": "ab12cd"},
+            {"address_line_1": "1 High Street", "town": "Northtown", "postcode": "AB1 2CD"},
+        ),
+    ],
+)
+def test_channel_details_are_kept_normalised(client, northshire, channel, data, stored):
+    answer_up_to(client, "name")
+    page(client, "contact", {"contact_preference": channel})
+    slug, _title = CHANNEL_PAGES[channel]
+    response = page(client, slug, data)
+    assert response["Location"] == BASE + "evidence/"
+    answers = journey(client)["answers"]
+    assert answers["contact"] == {"contact_preference": channel}
+    assert answers[slug] == stored
+
+
+def test_switching_channel_asks_for_the_new_details_and_forgets_the_old(client, northshire):
+    answer_up_to(client, "evidence")
+
+    response = page(client, "contact", {"contact_preference": "email"})
+
+    assert response["Location"] == BASE + "contact-email/"
+    assert "contact-address" not in journey(client)["answers"]  # the address is not kept
+    assert client.get(BASE + "check-answers/")["Location"] == BASE + "contact-email/"
+    assert 'value=""' in client.get(BASE + "contact-email/").content.decode()
+    response = page(client, "contact-email", {"email": "ann@example.com"})
+    assert response["Location"] == BASE + "check-answers/"
+    html = client.get(BASE + "check-answers/").content.decode()
+    assert "ann@example.com" in html
+    assert "1 High Street" not in html
+    assert f'href="{BASE}contact-email/">Change' in html
+    assert f'href="{BASE}contact-address/">Change' not in html
+
+    client.post(BASE + "check-answers/")
+    case = Case.objects.get()
+    assert (case.contact_preference, case.email) == ("email", "ann@example.com")
+    assert case.address_line_1 == case.town == case.postcode == ""
+
+
+def test_keeping_the_same_channel_goes_back_to_check_answers_with_its_details(client, northshire):
+    answer_up_to(client, "evidence")
+    response = page(client, "contact", {"contact_preference": "letter"})
+    assert response["Location"] == BASE + "check-answers/"
+    assert "1 High Street" in client.get(BASE + "check-answers/").content.decode()
+    # Changing only the details goes back to check answers too.
+    response = page(
+        client,
+        "contact-address",
+        {"address_line_1": "2 Low Road", "town": "Northtown", "postcode": "AB1 2CD"},
+    )
+    assert response["Location"] == BASE + "check-answers/"
+    assert "2 Low Road" in client.get(BASE + "check-answers/").content.decode()
 
 
 # --- Evidence ------------------------------------------------------------------------------
@@ -329,7 +413,7 @@ def journey(client) -> dict:
 
 @pytest.fixture
 def at_evidence(client, northshire):
-    answer_up_to(client, "contact")
+    answer_up_to(client, "contact-address")
     return client
 
 
@@ -471,8 +555,9 @@ def test_check_answers_shows_every_answer_with_a_change_link(client, northshire)
         "Photo 1.PNG",
     ):
         assert text in html
-    for slug in ("eligibility", "date-of-birth", "name", "contact", "evidence"):
+    for slug in ("eligibility", "date-of-birth", "name", "contact", "contact-address", "evidence"):
         assert f'href="{BASE}{slug}/">Change' in html
+    assert f'<a href="{BASE}evidence/" class="govuk-back-link' in html
 
 
 def test_a_change_returns_to_check_answers(client, northshire):
@@ -550,7 +635,8 @@ def test_welsh_applicants_get_a_welsh_case(client, northshire):
     [
         ("answers.date_of_birth", "date-of-birth", "date-of-birth-day"),
         ("applicant_name", "name", "id_applicant_name"),
-        ("postcode", "contact", "id_postcode"),
+        ("postcode", "contact-address", "id_postcode"),
+        ("contact_preference", "contact", "id_contact_preference"),
     ],
 )
 def test_errors_found_when_sending_are_shown_on_their_page(
@@ -623,6 +709,20 @@ def test_save_and_come_back_later_restores_the_answers_in_a_new_browser(client, 
     assert 'value="pip" checked' in html
 
 
+def test_a_draft_saved_after_choosing_a_channel_resumes_at_its_details_page(client, northshire):
+    answer_up_to(client, "name")
+    response = page(client, "contact", {"contact_preference": "sms", "action": "save"})
+    assert response["Location"] == BASE + "saved/"
+    other = Client()
+    assert other.get(resume_link(client.get(BASE + "saved/")))["Location"] == (
+        BASE + "contact-mobile/"
+    )
+    assert other.get(BASE + "contact-address/")["Location"] == BASE + "contact-mobile/"
+    assert page(other, "contact-mobile", {"phone": "07700900982"})["Location"] == (
+        BASE + "evidence/"
+    )
+
+
 def test_a_page_with_a_problem_is_left_out_of_the_draft(client, northshire):
     answer_up_to(client, "eligibility")
     response = page(
@@ -633,7 +733,7 @@ def test_a_page_with_a_problem_is_left_out_of_the_draft(client, northshire):
 
 
 def test_a_drafts_evidence_is_kept_and_comes_back(client, northshire):
-    answer_up_to(client, "contact")
+    answer_up_to(client, "contact-address")
     response = page(client, "evidence", {"action": "save", "files": upload("award.pdf", PDF)})
     assert response["Location"] == BASE + "saved/"
     draft = Draft.objects.get()
@@ -672,7 +772,7 @@ def test_an_expired_or_unknown_link_says_it_has_expired_with_404(client, northsh
 def test_expired_drafts_are_deleted_with_their_files(client, northshire):
     from cases.portal.drafts import drafts_delete_expired
 
-    answer_up_to(client, "contact")
+    answer_up_to(client, "contact-address")
     page(client, "evidence", {"action": "save", "files": upload("a.png", PNG)})
     path = Draft.objects.get().answers["files"][0]["path"]
     assert drafts_delete_expired() == 0

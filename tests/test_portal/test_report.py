@@ -1,5 +1,6 @@
-"""Report a street problem: each page's errors, the optional photo, "Do not contact me",
-and the happy path to a case the browser can follow."""
+"""Report a street problem: each page's errors, the optional photo, the contact pages
+("Do not contact me" asks nothing more), and the happy path to a case the browser can
+follow."""
 
 from __future__ import annotations
 
@@ -134,15 +135,51 @@ def test_the_photo_is_optional_and_only_one(client, northshire):
     assert_error(response, "You can only upload 1 photo. Remove it to choose another", "id_files")
 
 
-def test_reports_offer_do_not_contact_me(client, northshire):
+def test_reports_offer_do_not_contact_me_which_asks_nothing_more(client, northshire):
     answer_up_to(client, "name")
     html = client.get(BASE + "contact/").content.decode()
+    assert 'type="radio" value="none"' in html
     assert "Do not contact me" in html
+    assert "govuk-radios__conditional" not in html
+    assert 'name="phone"' not in html
+
+    response = post(client, "contact", {"contact_preference": "none"})
+
+    assert response["Location"] == BASE + "check-answers/"
+    check = client.get(BASE + "check-answers/").content.decode()
+    assert f'<a href="{BASE}contact/" class="govuk-back-link' in check
+    assert f'href="{BASE}contact/">Change' in check
+    for slug in ("contact-email", "contact-mobile", "contact-address"):
+        assert f"{BASE}{slug}/" not in check
+        assert client.get(f"{BASE}{slug}/")["Location"] == BASE + "check-answers/"
+
+
+def test_text_messages_ask_for_a_mobile_number_on_the_next_page(client, northshire):
+    answer_up_to(client, "name")
+    response = post(client, "contact", {"contact_preference": "sms"})
+    assert response["Location"] == BASE + "contact-mobile/"
+    assert "What is your mobile phone number?" in client.get(response["Location"]).text
     assert_error(
-        post(client, "contact", {"contact_preference": "sms"}),
-        "Enter a mobile phone number",
-        "id_phone",
+        post(client, "contact-mobile", {"phone": ""}), "Enter a mobile phone number", "id_phone"
     )
+    assert client.get(BASE + "check-answers/")["Location"] == BASE + "contact-mobile/"
+
+
+def test_switching_to_do_not_contact_me_forgets_the_number(client, northshire):
+    answer_up_to(client, "name")
+    post(client, "contact", {"contact_preference": "sms"})
+    post(client, "contact-mobile", {"phone": "07700 900982"})
+    assert post(client, "contact", {"contact_preference": "none"})["Location"] == (
+        BASE + "check-answers/"
+    )
+    assert "07700" not in client.get(BASE + "check-answers/").text
+    assert (
+        "contact-mobile"
+        not in client.session["waymark_journey:street_report:northshire"]["answers"]
+    )
+    client.post(BASE + "check-answers/")
+    case = Case.objects.get()
+    assert (case.contact_preference, case.phone) == ("none", "")
 
 
 def test_a_report_opens_a_case_with_its_photo_and_the_browser_can_follow_it(client, northshire):
@@ -182,8 +219,13 @@ def test_a_report_by_text_message_without_a_photo(client, northshire):
     answer_up_to(client, "where")
     post(client, "photo", {"action": "continue"})
     post(client, "name", {"applicant_name": "Sam Reporter"})
-    post(client, "contact", {"contact_preference": "sms", "phone": "07700 900982"})
-    assert "No photo" in client.get(BASE + "check-answers/").content.decode()
+    post(client, "contact", {"contact_preference": "sms"})
+    post(client, "contact-mobile", {"phone": "07700 900982"})
+    check = client.get(BASE + "check-answers/").content.decode()
+    assert "No photo" in check
+    assert "+447700900982" in check
+    assert f'href="{BASE}contact-mobile/">Change' in check
+    assert f'<a href="{BASE}contact-mobile/" class="govuk-back-link' in check
     client.post(BASE + "check-answers/")
     case = Case.objects.get()
     assert (case.contact_preference, case.phone) == ("sms", "+447700900982")

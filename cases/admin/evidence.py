@@ -1,0 +1,88 @@
+"""Caseworkers' access to the files citizens sent with an application or report: a
+read-only list on the case page, and a download for members of the case's council.
+
+The files are never served from a public URL: the download is an admin page (staff only,
+two-factor where it is on) that answers 404 for a file of another council's case.
+"""
+
+from django.contrib import admin
+from django.http import FileResponse, Http404
+from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_safe
+
+from cases.admin.scoping import MemberReadOnlyInline, councils_of
+from cases.audit import record_access
+from cases.models import AccessLog, Evidence
+
+KINDS = {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}
+
+
+class EvidenceInline(MemberReadOnlyInline):
+    model = Evidence
+    show_change_link = False  # no page of its own: the download is the way in
+    fields = ["file_name", "file_type", "file_size", "created_at", "download"]
+    readonly_fields = fields
+
+    @admin.display(description="file name")
+    def file_name(self, evidence):
+        return evidence.original_name
+
+    @admin.display(description="type")
+    def file_type(self, evidence):
+        return KINDS.get(evidence.content_type, evidence.content_type)
+
+    @admin.display(description="size")
+    def file_size(self, evidence):
+        return filesizeformat(evidence.size)
+
+    @admin.display(description="download")
+    def download(self, evidence):
+        if evidence.pk is None:
+            return "–"
+        return format_html(
+            '<a href="{}">Download<span class="visually-hidden"> {}</span></a>',
+            reverse("admin:cases_evidence_download", args=[evidence.pk]),
+            evidence.original_name,
+        )
+
+
+@require_safe
+def download_view(request, pk: int):
+    """The file, as an attachment with the name the citizen gave it; 404 unless the case
+    is one of the user's councils' (every council for a national administrator)."""
+    files = Evidence.objects.all()
+    councils = councils_of(request.user)
+    if councils is not None:
+        files = files.filter(case__organisation__in=councils)
+    evidence = files.filter(pk=pk).first()
+    if evidence is None:
+        raise Http404("No such file")
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=_safe_name(evidence.original_name),
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    record_access(request, [evidence.case_id], AccessLog.Action.DOWNLOADED)
+    return response
+
+
+def _safe_name(name: str) -> str:
+    """The name for Content-Disposition: no control characters (a header cannot hold them)."""
+    return "".join(c if c.isprintable() else "_" for c in name) or "file"
+
+
+def download_path(admin_site):
+    """The URL, for CaseAdmin.get_urls: /admin/cases/case/evidence/<pk>/download/."""
+    return path(
+        "evidence/<int:pk>/download/",
+        admin_site.admin_view(download_view),
+        name="cases_evidence_download",
+    )
