@@ -57,6 +57,12 @@ format: install ## Format the code
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+.PHONY: messages
+messages: install ## Collect the Welsh strings into cases/locale (translate them), then compile
+	DEBUG=1 $(PY) manage.py makemessages -l cy --ignore=.venv --ignore=node_modules \
+		--ignore=static --ignore=staticfiles --ignore=tests --ignore=benchmarks --ignore=docs
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+
 .PHONY: clean
 clean: ## Remove the virtualenv, node_modules, built assets and the local database
 	rm -rf $(VENV) node_modules static/dist staticfiles db.sqlite3 db.sqlite3-*

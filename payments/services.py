@@ -54,7 +54,7 @@ def payment_request_create(
         case=case,
         case_event=case_event,
         amount_pence=fee,
-        description=f"{case.TITLE.en} fee",
+        description=(f"{case.TITLE.cy} – ffi" if case.language == "cy" else f"{case.TITLE.en} fee"),
         reference=case.process_id,
         provider=case.config.payment_provider,
     )

@@ -124,7 +124,13 @@ def test_pay_creates_a_payment_and_redirects_to_next_url(
     body = json.loads(sent.body)
     assert body["amount"] == 1000
     assert body["reference"] == case.process_id
-    assert body["description"] == "Blue Badge application fee"
+    assert (
+        body["description"]
+        == {
+            "en": "Blue Badge application fee",
+            "cy": "Cais am Fathodyn Glas – ffi",
+        }[language]
+    )
     assert body["return_url"] == f"http://testserver/pay/{request.pk}/return/"
     assert body["language"] == language
     request.refresh_from_db()
