@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -22,6 +20,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 
 from cases import calendar, process_id
 from cases.actors import Actor, may_act_on
+from cases.applicants import APPLICANT_FIELDS, clean_applicant
 from cases.errors import (
     CaseConflict,
     CaseError,
@@ -30,7 +29,6 @@ from cases.errors import (
     CaseValidationError,
 )
 from cases.models import Case, CaseEvent, ContactPreference, Organisation
-from cases.validators import normalise_phone, normalise_postcode
 from cases.workflows import workflow_class
 from cases.workflows.base import ActorKind, Notify, RequestPayment, Step
 from config.logging import current_request_id
@@ -83,71 +81,6 @@ def _not_allowed_message(case: Case, transition: str, actor: Actor) -> str:
 # --- Creating a case ---------------------------------------------------------------------
 
 
-def _check_email(value: str) -> str:
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise ValidationError(
-            "Enter an email address in the correct format, like name@example.com"
-        ) from None
-    return value
-
-
-def _clean_applicant(applicant: dict[str, Any]) -> dict[str, Any]:
-    """Validates and normalises the applicant's details for their contact preference."""
-    errors: dict[str, list[str]] = {}
-    data = {}
-    for key, value in applicant.items():
-        if value is not None and not isinstance(value, str):
-            errors[key] = ["Enter text"]
-        else:
-            data[key] = (value or "").strip()
-    if not data.get("contact_preference"):
-        data["contact_preference"] = ContactPreference.EMAIL
-    preference = data["contact_preference"]
-    if not data.get("applicant_name"):
-        errors["applicant_name"] = ["Enter your full name"]
-    if preference not in ContactPreference.values:
-        errors["contact_preference"] = ["Choose how you would like to be contacted"]
-    checks = {
-        "phone": lambda v: normalise_phone(v, mobile=preference == ContactPreference.SMS),
-        "postcode": normalise_postcode,
-        "email": _check_email,
-    }
-    for field, check in checks.items():
-        if data.get(field):
-            try:
-                data[field] = check(data[field])
-            except ValidationError as exc:
-                errors[field] = exc.messages
-    needs = {
-        ContactPreference.EMAIL: [("email", "Enter your email address")],
-        ContactPreference.SMS: [("phone", "Enter a mobile phone number")],
-        ContactPreference.LETTER: [
-            ("address_line_1", "Enter the first line of your address"),
-            ("postcode", "Enter your postcode"),
-        ],
-    }.get(preference, [])
-    for field, message in needs:
-        if not data.get(field) and field not in errors:
-            errors[field] = [message]
-    if errors:
-        raise CaseValidationError(errors)
-    return data
-
-
-APPLICANT_FIELDS = (
-    "applicant_name",
-    "email",
-    "phone",
-    "address_line_1",
-    "address_line_2",
-    "town",
-    "postcode",
-    "contact_preference",
-)
-
-
 def case_create(
     *,
     organisation: Organisation,
@@ -167,7 +100,7 @@ def case_create(
     unknown = set(applicant) - set(APPLICANT_FIELDS)
     if unknown:
         raise CaseValidationError({field: ["Unknown field"] for field in sorted(unknown)})
-    applicant = _clean_applicant(applicant)
+    applicant = clean_applicant(applicant)
     form = workflow.AnswersForm(data=answers)
     if not form.is_valid():
         raise CaseValidationError({f"answers.{k}": v for k, v in form.errors.items()})
@@ -251,6 +184,23 @@ def _record(case: Case, actor: Actor, **fields) -> CaseEvent:
         actor_label=actor.label[:200],
         request_id=current_request_id() if current_request_id() != "-" else "",
         **fields,
+    )
+
+
+def _change_field(locked: Case, actor: Actor, field: str, value, *, kind, shown, reason=""):
+    """Sets one field of a locked case, moves its version on and records the change."""
+    previous = getattr(locked, field)
+    setattr(locked, field, value)
+    locked.version += 1
+    locked.save(update_fields=[field, "version", "updated_at"])
+    _record(
+        locked,
+        actor,
+        kind=kind,
+        from_state=locked.state,
+        to_state=locked.state,
+        reason=reason,
+        data={"from": shown(previous), "to": shown(value)},
     )
 
 
@@ -410,18 +360,14 @@ def case_set_contact_preference(
             raise CaseValidationError({"contact_preference": [needs[1]]})
         if locked.contact_preference == preference:
             return locked
-        previous = locked.contact_preference
-        locked.contact_preference = preference
-        locked.version += 1
-        locked.save(update_fields=["contact_preference", "version", "updated_at"])
-        _record(
+        _change_field(
             locked,
             actor,
+            "contact_preference",
+            preference,
             kind=CaseEvent.Kind.CONTACT_CHANGED,
-            from_state=locked.state,
-            to_state=locked.state,
+            shown=lambda value: value,
             reason=reason,
-            data={"from": previous, "to": preference},
         )
     return locked
 
@@ -485,19 +431,12 @@ def case_assign(*, case: Case | int, assignee, actor: Actor) -> Case:
             )
         if locked.assigned_to_id == (assignee.pk if assignee else None):
             return locked
-        previous = locked.assigned_to
-        locked.assigned_to = assignee
-        locked.version += 1
-        locked.save(update_fields=["assigned_to", "version", "updated_at"])
-        _record(
+        _change_field(
             locked,
             actor,
+            "assigned_to",
+            assignee,
             kind=CaseEvent.Kind.ASSIGNED,
-            from_state=locked.state,
-            to_state=locked.state,
-            data={
-                "from": previous.get_username() if previous else "",
-                "to": assignee.get_username() if assignee else "",
-            },
+            shown=lambda user: user.get_username() if user else "",
         )
     return locked

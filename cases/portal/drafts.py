@@ -3,7 +3,7 @@ question pages every journey shares, sending the answers, and saving a draft to 
 later from a link.
 
 A journey (`Flow`) is a list of pages (`Step`); each question page has a form whose
-`answer()` gives the keys it stores: applicant details (`cases.services.APPLICANT_FIELDS`)
+`answer()` gives the keys it stores: applicant details (`cases.applicants.APPLICANT_FIELDS`)
 or the workflow's answers. A page with `when` is asked only if the answers before it call
 for it (the contact details for the channel chosen); the answers to a page no longer asked
 are dropped. Sending them is one `case_create` call.
@@ -25,10 +25,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from cases.applicants import APPLICANT_FIELDS
 from cases.errors import CaseError, CaseValidationError
 from cases.models import Case, Draft, Organisation
 from cases.portal import access
-from cases.services import APPLICANT_FIELDS, Actor, case_create
+from cases.services import Actor, case_create
 
 if TYPE_CHECKING:
     from cases.portal.evidence import FileRule
