@@ -18,7 +18,7 @@ from django.template.defaultfilters import date as format_date
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 
 from cases.models import ContactPreference, Service
 from cases.portal import drafts
@@ -415,34 +415,6 @@ BLUE_BADGE = drafts.register(
         drafts=True,
     )
 )
-
-
-# --- Views: thin, the journey machinery is in cases.portal.drafts -------------------------
-
-
-@require_safe
-def start(request, council: str):
-    return drafts.start_page(request, BLUE_BADGE, council)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def question(request, council: str, step: str):
-    return drafts.question_page(request, BLUE_BADGE, council, step)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def check_answers(request, council: str):
-    return drafts.check_page(request, BLUE_BADGE, council)
-
-
-@require_safe
-def confirmation(request, council: str):
-    return drafts.confirmation_page(request, BLUE_BADGE, council)
-
-
-@require_safe
-def saved(request, council: str):
-    return drafts.saved_page(request, BLUE_BADGE, council)
 
 
 @require_safe

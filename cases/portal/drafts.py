@@ -437,3 +437,33 @@ def resume_page(request, token: uuid.UUID) -> HttpResponse:
     journey = Journey(request, flow, organisation)
     journey.restore(draft)
     return HttpResponseRedirect(journey.next_url())
+
+
+def journey_urls(prefix: str, name: str, flow: Flow) -> list:
+    """The URLs of one journey, bound to its flow: start, each question, check answers,
+    confirmation, and the saved-link page when the journey offers drafts."""
+    from django.urls import path
+    from django.views.decorators.http import require_http_methods, require_safe
+
+    def bound(page, *, posts: bool):
+        def view(request, council: str, **kwargs):
+            return page(request, flow, council, *kwargs.values())
+
+        decorate = require_http_methods(["GET", "HEAD", "POST"]) if posts else require_safe
+        return decorate(view)
+
+    urls = [
+        path(prefix, bound(start_page, posts=False), name=f"{name}-start"),
+        path(f"{prefix}check-answers/", bound(check_page, posts=True), name=f"{name}-check"),
+        path(
+            f"{prefix}confirmation/",
+            bound(confirmation_page, posts=False),
+            name=f"{name}-confirmation",
+        ),
+    ]
+    if flow.drafts:
+        urls.append(path(f"{prefix}saved/", bound(saved_page, posts=False), name=f"{name}-saved"))
+    urls.append(
+        path(f"{prefix}<slug:step>/", bound(question_page, posts=True), name=f"{name}-step")
+    )
+    return urls

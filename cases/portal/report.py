@@ -11,7 +11,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods, require_safe
 
 from cases.models import Service
 from cases.portal import drafts
@@ -142,23 +141,3 @@ STREET_REPORT = drafts.register(
         rows=report_rows,
     )
 )
-
-
-@require_safe
-def start(request, council: str):
-    return drafts.start_page(request, STREET_REPORT, council)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def question(request, council: str, step: str):
-    return drafts.question_page(request, STREET_REPORT, council, step)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def check_answers(request, council: str):
-    return drafts.check_page(request, STREET_REPORT, council)
-
-
-@require_safe
-def confirmation(request, council: str):
-    return drafts.confirmation_page(request, STREET_REPORT, council)
