@@ -179,3 +179,11 @@ def test_check_notify_templates_says_when_there_is_no_key(settings):
             stdout=(out := io.StringIO()),
         )
     assert "no GOV.UK Notify API key" in out.getvalue()
+
+
+def test_the_notification_list_links_to_the_outbox_and_the_allowance(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get("/admin/notify/notification/")
+    assert 'href="/admin/notify/notification/outbox/"' in page.text
+    assert 'href="/admin/notify/notification/allowance/"' in page.text
+    assert 'href="/admin/cases/case/dashboard/"' in client.get("/admin/cases/case/").text
