@@ -2,10 +2,11 @@
 
 from cases.models import AccessLog
 from config.logging import current_request_id
+from config.net import client_ip
 
 
 def _address(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request) or None
 
 
 def record_access(request, case_ids, action: str) -> None:

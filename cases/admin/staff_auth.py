@@ -22,6 +22,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from config.net import client_ip
 from notify.limiter import claim, count
 
 WINDOW_SECONDS = 15 * 60
@@ -39,7 +40,7 @@ class ThrottledAuthenticationForm(AdminAuthenticationForm):
     def clean(self):
         window = int(time.time() // WINDOW_SECONDS)
         username = self.data.get("username", "")
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        address = client_ip(self.request) if self.request else ""
         keys = [_key("user", username), _key("ip", address)]
         limit = settings.STAFF_SIGNIN_ATTEMPTS
         if any(count(key, window) >= limit for key in keys):

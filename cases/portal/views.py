@@ -16,6 +16,7 @@ from cases.portal import access
 from cases.portal.forms import TrackForm
 from cases.selectors import case_timeline
 from cases.validators import normalise_postcode
+from config.net import client_ip
 
 NOT_FOUND = _(
     "We could not find a case with that reference number and postcode or email address. "
@@ -70,7 +71,7 @@ def track(request):
     form = TrackForm(request.POST or None)
     if request.method == "POST":
         reference = process_id.normalise(request.POST.get("reference", ""))
-        if access.too_many_attempts(ip=request.META.get("REMOTE_ADDR", ""), reference=reference):
+        if access.too_many_attempts(ip=client_ip(request), reference=reference):
             return render(request, "portal/too_many_attempts.html", status=429)
         if form.is_valid():
             case = Case.objects.filter(process_id=form.cleaned_data["reference"]).first()
