@@ -214,6 +214,37 @@ def _flag_unwanted_payment(case: Case, request: PaymentRequest, source: str) -> 
     )
 
 
+def payment_request_expire(*, payment_request: PaymentRequest) -> bool:
+    """Closes a request left unpaid too long and moves its case on as the workflow says;
+    False if it was paid or closed meanwhile."""
+    with transaction.atomic():
+        request = _lock(payment_request)
+        if request.status not in PaymentRequest.PAYABLE_STATUSES:
+            return False
+        request.status = Status.CANCELLED
+        request.save(update_fields=["status", "updated_at"])
+        move_case(request.case, getattr(request.case, "ON_PAYMENT_EXPIRED", None), "payment expiry")
+    return True
+
+
+def payment_reminder_send(*, payment_request: PaymentRequest, number: int) -> bool:
+    """Sends the `number`th reminder of an unpaid fee, once; False if it is not due."""
+    from notify.services import notifications_create_for_event
+
+    with transaction.atomic():
+        request = _lock(payment_request)
+        if (
+            request.status not in PaymentRequest.PAYABLE_STATUSES
+            or request.reminders_sent >= number
+            or request.case.is_closed
+        ):
+            return False
+        request.reminders_sent = number
+        request.save(update_fields=["reminders_sent", "updated_at"])
+        notifications_create_for_event(case=request.case, event="payment_reminder")
+    return True
+
+
 def payment_requests_cancel_for(case: Case) -> int:
     """Cancels every payable request of a case (it has closed: nothing is owed now)."""
     return PaymentRequest.objects.filter(

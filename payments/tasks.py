@@ -4,12 +4,16 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from payments.models import PaymentRequest
 from payments.providers import FAILED, PAID, ProviderError, ProviderState, WebhookEvent
-from payments.services import move_case, payment_check_with_provider, payment_webhook
+from payments.services import (
+    payment_check_with_provider,
+    payment_reminder_send,
+    payment_request_expire,
+    payment_webhook,
+)
 
 logger = logging.getLogger(__name__)
 Status = PaymentRequest.Status
@@ -60,34 +64,15 @@ def reconcile_payments() -> dict:
 def remind_and_expire_payments() -> dict:
     """Reminds citizens of unpaid fees after each of PAYMENT_REMINDER_DAYS, and closes a
     request (moving its case on as the workflow says) after PAYMENT_EXPIRY_DAYS."""
-    from notify.services import notifications_create_for_event
-
     now = timezone.now()
     unpaid = PaymentRequest.objects.filter(status__in=PaymentRequest.PAYABLE_STATUSES)
-    reminded = expired = 0
-    for request in unpaid.filter(created_at__lt=now - timedelta(days=settings.PAYMENT_EXPIRY_DAYS)):
-        with transaction.atomic():
-            if PaymentRequest.objects.filter(
-                pk=request.pk, status__in=PaymentRequest.PAYABLE_STATUSES
-            ).update(status=Status.CANCELLED):
-                move_case(
-                    request.case,
-                    getattr(request.case, "ON_PAYMENT_EXPIRED", None),
-                    "payment expiry",
-                )
-                expired += 1
+    too_old = unpaid.filter(created_at__lt=now - timedelta(days=settings.PAYMENT_EXPIRY_DAYS))
+    expired = sum(payment_request_expire(payment_request=r) for r in too_old)
     # One reminder a run at most: a request past several reminder days gets the latest.
+    reminded = 0
     thresholds = sorted(settings.PAYMENT_REMINDER_DAYS)
     for number in range(len(thresholds), 0, -1):
         cutoff = now - timedelta(days=thresholds[number - 1])
-        due = unpaid.filter(created_at__lt=cutoff, reminders_sent__lt=number)
-        for request in due.select_related("case"):
-            if request.case.is_closed:
-                continue
-            with transaction.atomic():
-                if PaymentRequest.objects.filter(pk=request.pk, reminders_sent__lt=number).update(
-                    reminders_sent=number
-                ):
-                    notifications_create_for_event(case=request.case, event="payment_reminder")
-                    reminded += 1
+        for request in unpaid.filter(created_at__lt=cutoff, reminders_sent__lt=number):
+            reminded += payment_reminder_send(payment_request=request, number=number)
     return {"reminded": reminded, "expired": expired}
