@@ -8,6 +8,7 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases"
 
     def ready(self) -> None:
+        from config import checks  # noqa: F401 - registers the project's deploy checks
         from config.schedules import ensure_schedules
 
         post_migrate.connect(ensure_schedules, sender=self)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -14,7 +16,16 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin
 
-from cases.workflows.base import ActorKind
+from cases.workflows.base import (
+    ActorKind,
+    CitizenAction,
+    Hook,
+    Outcome,
+    Scheduled,
+    SmsKeyword,
+    Stage,
+    Text,
+)
 
 
 class Service(models.TextChoices):
@@ -56,6 +67,17 @@ class Organisation(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     website = models.URLField(_("website"), blank=True)
     address = models.TextField(_("postal address"), blank=True)
+    sms_inbound_number = models.CharField(
+        _("inbound text message number"),
+        max_length=20,
+        blank=True,
+        unique=True,
+        null=True,
+        help_text=_(
+            "The number citizens text (your GOV.UK Notify service's inbound number, e.g. "
+            "07700900123). Texts to it act only on this council's cases."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -63,6 +85,17 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from cases.validators import normalise_phone
+
+        if self.sms_inbound_number:
+            try:
+                self.sms_inbound_number = normalise_phone(self.sms_inbound_number)
+            except ValidationError as exc:
+                raise ValidationError({"sms_inbound_number": exc.messages}) from None
+        else:
+            self.sms_inbound_number = None  # blank for many councils, unique when set
 
     @property
     def display_name(self) -> str:
@@ -91,31 +124,17 @@ class ServiceConfig(models.Model):
         _("payment provider"),
         max_length=20,
         choices=PaymentProvider.choices,
-        default=PaymentProvider.LOCAL,
+        default=PaymentProvider.GOVUK_PAY,
+        help_text=_(
+            "The council's keys for it are environment variables (see README: Configuration). "
+            "Local takes no real money and works only where LOCAL_BACKENDS is on."
+        ),
     )
     sla_days = models.JSONField(
         _("working days per stage"),
         default=dict,
         blank=True,
         help_text=_("Stage slug → working days. Stages left out use the workflow's default."),
-    )
-    payment_api_key_env = models.CharField(
-        _("payment API key variable"),
-        max_length=100,
-        blank=True,
-        help_text=_(
-            "Name of the environment variable that holds this council's GOV.UK Pay or "
-            "Stripe secret key (GOVUK_PAY_API_KEY or STRIPE_SECRET_KEY if blank)."
-        ),
-    )
-    notify_api_key_env = models.CharField(
-        _("Notify API key variable"),
-        max_length=100,
-        blank=True,
-        help_text=_(
-            "Name of the environment variable that holds this council's GOV.UK Notify "
-            "API key. The key itself never goes in the database."
-        ),
     )
     notify_templates = models.JSONField(
         _("Notify template IDs"),
@@ -302,15 +321,29 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def fee_pence(self) -> int:
         return self.config.fee_pence
 
-    # --- What the workflow declares, read generically (the proxies set the constants) ---
+    # --- The workflow contract ------------------------------------------------------
+    # Every workflow (a proxy model of Case, see cases/workflows/) sets the first group;
+    # `cases.workflows.register` refuses one that does not. The rest have defaults.
+    SERVICE: ClassVar[str]
+    PREFIX: ClassVar[str]  # the two letters its process IDs start with
+    TITLE: ClassVar[Text]
+    INITIAL_STATE: ClassVar[str]
+    AnswersForm: ClassVar[type[forms.Form]]  # validates what the citizen (or API) sends
+    STATE_LABELS: ClassVar[dict[str, Text]] = {}
+    STAGES: ClassVar[tuple[Stage, ...]] = ()  # the citizen's timeline, in order
+    CLOSED_STATES: ClassVar[frozenset[str]] = frozenset()
 
-    ON_CREATE: tuple = ()
-    STAGES: tuple = ()
-    OUTCOMES: tuple = ()
-    CLOSED_STATES: frozenset = frozenset()
-    STATE_LABELS: dict = {}
-    CITIZEN_ACTIONS: dict = {}
-    PAYMENT_STAGE: str | None = None
+    ON_CREATE: ClassVar[tuple[Hook, ...]] = ()  # hooks run when a case opens
+    CREATED_TEXT: ClassVar[Text | None] = None  # the first line of the timeline
+    OUTCOMES: ClassVar[tuple[Outcome, ...]] = ()  # closed states off the happy path
+    CITIZEN_ACTIONS: ClassVar[dict[str, CitizenAction]] = {}  # what the citizen owes, by state
+    PAYMENT_STAGE: ClassVar[str | None] = None  # left off the timeline when there is no fee
+    # The transitions `payments` runs when the provider has news (None: nothing to run).
+    ON_PAYMENT: ClassVar[str | None] = None
+    ON_PAYMENT_UNKNOWN: ClassVar[str | None] = None
+    ON_PAYMENT_EXPIRED: ClassVar[str | None] = None
+    SMS_KEYWORDS: ClassVar[tuple[SmsKeyword, ...]] = ()  # words a citizen may text
+    SCHEDULED: ClassVar[tuple[Scheduled, ...]] = ()  # transitions that happen with time
 
     @property
     def state_label(self):
@@ -503,3 +536,21 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user or 'citizen'} {self.action} {self.case_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RateWindow(models.Model):
+    """One counter of the shared rate limiter (`cases.ratelimit`): how many events `key`
+    had in one numbered window, and when that window ends."""
+
+    key = models.CharField(max_length=100)
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+    ends_at = models.BigIntegerField(db_index=True)  # epoch seconds: prunable from then on
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window"], name="one_count_per_key_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window}: {self.count}"

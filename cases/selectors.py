@@ -68,7 +68,7 @@ class Timeline:
 
 def _entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
     if event.kind == CaseEvent.Kind.CREATED:
-        return str(getattr(case, "CREATED_TEXT", CREATED_TEXT))
+        return str(case.CREATED_TEXT or CREATED_TEXT)
     if event.kind == CaseEvent.Kind.OVERDUE:
         due = date.fromisoformat(event.data["due_date"]) if event.data.get("due_date") else None
         return OVERDUE_TEXT.format(due=due.strftime("%-d %B %Y") if due else "")

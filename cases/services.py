@@ -3,9 +3,18 @@
 Every caller (portal, admin, API, payment webhooks, inbound SMS, scheduled jobs) uses
 these functions. Each runs in one transaction: lock the case row, check the actor's
 permission and the state machine, run the transition, save, append a CaseEvent and run
-the transition's hooks (outbox rows in `notify`, payment requests in `payments`). Tasks
-are queued only when the transaction commits. Anything not allowed raises a `CaseError`
-with a plain-English message, and nothing is written.
+the transition's hooks through `cases.hooks` (outbox rows in `notify`, payment requests in
+`payments`). Tasks are queued only when the transaction commits. Anything not allowed
+raises a `CaseError` with a plain-English message, and nothing is written.
+
+Locks: only the rows meant (`of=("self",)`: never the council's row, or every write of a
+council would wait for every other), in one order everywhere — the case, then its payment
+requests, then its notifications. The case lock is FOR NO KEY UPDATE: it holds off every
+other change to the case, but not the rows that only point at it (an access log entry
+while a citizen reads the timeline). A transaction that needs the case and one of those
+takes `case_lock` first; one that needs only a payment request or a notification may lock
+just that, provided it takes no case lock after it. (A job's own row — an inbound text
+being processed — is locked before the cases it acts on; nothing locks it after a case.)
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django_fsm import ConcurrentTransition, can_proceed
 
-from cases import calendar, process_id
+from cases import calendar, hooks, process_id
 from cases.actors import Actor, may_act_on
 from cases.applicants import APPLICANT_FIELDS, clean_applicant
 from cases.errors import (
@@ -30,7 +39,7 @@ from cases.errors import (
 )
 from cases.models import Case, CaseEvent, ContactPreference, Organisation
 from cases.workflows import workflow_class
-from cases.workflows.base import ActorKind, Notify, RequestPayment, Step
+from cases.workflows.base import ActorKind, CaseClosed, Step
 from config.logging import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -145,10 +154,16 @@ def case_create(
 # --- Changing a case ---------------------------------------------------------------------
 
 
-def _lock(case: Case | int) -> Case:
+def case_lock(case: Case | int) -> Case:
+    """The case, read afresh and locked (only its own row) until the transaction ends.
+    The first lock of any transaction that changes a case and its payments or messages."""
     pk = case.pk if isinstance(case, Case) else case
     try:
-        return Case.objects.select_for_update().select_related("organisation").get(pk=pk)
+        return (
+            Case.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("organisation")
+            .get(pk=pk)
+        )
     except Case.DoesNotExist:
         raise CaseError("There is no such case.") from None
 
@@ -204,19 +219,10 @@ def _change_field(locked: Case, actor: Actor, field: str, value, *, kind, shown,
     )
 
 
-def _run_hooks(case: Case, event: CaseEvent, hooks, message: str = "") -> None:
-    from notify.services import notifications_create_for_event
-    from payments.services import payment_request_create
-
-    for hook in hooks:
-        if hook.when is not None and hook.when != case.state:
-            continue
-        if isinstance(hook, Notify):
-            notifications_create_for_event(
-                case=case, event=hook.event, case_event=event, message=message
-            )
-        elif isinstance(hook, RequestPayment):
-            payment_request_create(case=case, case_event=event)
+def _run_hooks(case: Case, event: CaseEvent, declared, message: str = "") -> None:
+    for hook in declared:
+        if hook.when is None or hook.when == case.state:
+            hooks.dispatch(hook, case=case, event=event, message=message)
 
 
 def case_transition(
@@ -236,7 +242,7 @@ def case_transition(
     """
     reason, message = (reason or "").strip(), (message or "").strip()
     with transaction.atomic():
-        locked = _lock(case)
+        locked = case_lock(case)
         if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
         meta = step_of(locked, transition)
@@ -304,10 +310,8 @@ def case_transition(
             created_at=now,
         )
         _run_hooks(locked, event, meta.hooks, message=message)
-        if locked.is_closed:
-            from payments.services import payment_requests_cancel_for
-
-            payment_requests_cancel_for(locked)  # a closed case owes nothing
+        if locked.is_closed and from_state not in locked.CLOSED_STATES:
+            hooks.dispatch(CaseClosed(), case=locked, event=event, required=False)
     logger.info(
         "case transition",
         extra={"case": locked.process_id, "transition": transition, "to": locked.state},
@@ -318,7 +322,7 @@ def case_transition(
 def case_mark_overdue(*, case: Case | int, actor: Actor) -> Case | None:
     """Flags a case whose stage deadline has passed, and says so on its timeline."""
     with transaction.atomic():
-        locked = _lock(case)
+        locked = case_lock(case)
         today = timezone.localdate()
         if locked.overdue or locked.is_closed or not locked.due_date or locked.due_date >= today:
             return None
@@ -345,7 +349,7 @@ def case_set_contact_preference(
             {"contact_preference": [gettext("Choose how you would like to be contacted")]}
         )
     with transaction.atomic():
-        locked = _lock(case)
+        locked = case_lock(case)
         if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
         needs = {
@@ -381,7 +385,7 @@ def case_add_note(
     if not text:
         raise CaseValidationError({"text": ["Enter a note"]})
     with transaction.atomic():
-        locked = _lock(case)
+        locked = case_lock(case)
         if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
         return _record(
@@ -400,7 +404,7 @@ def case_record_refund(
 ) -> CaseEvent:
     """Puts a refund on the case's timeline (payments.services makes the refund itself)."""
     with transaction.atomic():
-        locked = _lock(case)
+        locked = case_lock(case)
         return _record(
             locked,
             actor,
@@ -416,7 +420,7 @@ def case_record_refund(
 def case_assign(*, case: Case | int, assignee, actor: Actor) -> Case:
     """Gives the case to a caseworker of its council (or to nobody, with None)."""
     with transaction.atomic():
-        locked = _lock(case)
+        locked = case_lock(case)
         if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
         if assignee is not None and not (

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from cases import ratelimit
 from cases.models import Case
 from cases.services import Actor, CaseError, case_mark_overdue, case_transition
-from cases.workflows import street_report
+from cases.workflows import WORKFLOWS
 
 logger = logging.getLogger(__name__)
 
@@ -26,34 +27,30 @@ def mark_overdue_cases() -> int:
 
 
 def run_due_transitions() -> int:
-    """Transitions that happen with time: a missed repair date; closing a fixed report
-    once the citizen's window to reopen it has passed."""
-    today = timezone.localdate()
-    window_start = timezone.now() - timedelta(days=street_report.REOPEN_WINDOW_DAYS + 1)
-    due = [
-        (
-            "repair_date_missed",
-            Case.objects.filter(
-                state=street_report.REPAIR_SCHEDULED, details__repair_date__lt=today.isoformat()
-            ),
-        ),
-        (
-            "close",
-            Case.objects.filter(
-                state=street_report.FIXED, details__fixed_at__lt=window_start.isoformat()
-            ),
-        ),
-    ]
+    """The transitions that happen with time, as each workflow declares them (its
+    SCHEDULED): e.g. a missed repair date, or closing a fixed report once the citizen's
+    window to reopen it has passed."""
+    today, now = timezone.localdate(), timezone.now()
     actor = Actor.system("scheduled transitions")
     done = 0
-    for transition, queryset in due:
-        for pk in list(queryset.values_list("pk", flat=True)):
-            try:
-                case_transition(case=pk, transition=transition, actor=actor)
-                done += 1
-            except CaseError as exc:
-                logger.warning("scheduled %s skipped for case %s: %s", transition, pk, exc)
+    for service, workflow in WORKFLOWS.items():
+        for scheduled in workflow.SCHEDULED:
+            due = Case.objects.filter(service=service).filter(scheduled.due(today, now))
+            for pk in list(due.values_list("pk", flat=True)):
+                try:
+                    case_transition(case=pk, transition=scheduled.transition, actor=actor)
+                    done += 1
+                except CaseError as exc:
+                    logger.warning(
+                        "scheduled %s skipped for case %s: %s", scheduled.transition, pk, exc
+                    )
     return done
+
+
+def prune_rate_windows() -> int:
+    """Every hour: forgets the rate limiter's windows that are over (Notify sends, lookups,
+    sign-ins); a window still running is kept, so no limit starts again early."""
+    return ratelimit.prune()
 
 
 ABANDONED_AFTER = timedelta(days=2)

@@ -6,6 +6,7 @@ the schedule without anyone clicking in the admin.
 
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -22,7 +23,7 @@ JOBS = [
     Job("run transitions that are due", "cases.tasks.run_due_transitions", 60),
     Job("queue notifications that are due", "notify.tasks.queue_due_notifications", 1),
     Job("settle notifications stuck in sending", "notify.tasks.settle_stuck_notifications", 10),
-    Job("prune the send-rate ledger", "notify.tasks.prune_send_windows", 60),
+    Job("prune the rate limiter's old windows", "cases.tasks.prune_rate_windows", 60),
     Job("process inbound texts left pending", "notify.tasks.process_pending_inbound_sms", 5),
     Job("reconcile pending payments", "payments.tasks.reconcile_payments", 10),
     Job("remind about and expire unpaid fees", "payments.tasks.remind_and_expire_payments", 60),
@@ -30,9 +31,17 @@ JOBS = [
 ]
 
 
+OWN_MODULES = ("cases.", "config.", "notify.", "payments.")
+
+
 def ensure_schedules(**kwargs) -> None:
     from django_q.models import Schedule
 
+    # A job of ours that is no longer declared (renamed or retired) must not run on.
+    ours = Q()
+    for module in OWN_MODULES:
+        ours |= Q(func__startswith=module)
+    Schedule.objects.filter(ours).exclude(func__in=[job.func for job in JOBS]).delete()
     for job in JOBS:
         Schedule.objects.update_or_create(
             name=job.name,

@@ -5,9 +5,12 @@ configuration table in README.md). Without any variables set, Waymark runs on an
 embedded SQLite database with local backends for every outside service.
 """
 
+import os
 from pathlib import Path
 
 import environ
+
+from config import secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -213,18 +216,23 @@ else:
 # How long since a worker last ran its heartbeat before /healthz reports it missing.
 HEALTH_WORKER_MAX_AGE = env.int("HEALTH_WORKER_MAX_AGE", default=300)
 
-# --- GOV.UK Notify ---------------------------------------------------------------------
-# NOTIFY_BACKEND=govuk sends through GOV.UK Notify with each council's API key, read from
-# the environment variable its service settings name (NOTIFY_API_KEY by default). Anything
-# else, or a missing key, uses the local backend: nothing leaves the machine.
+# --- Outside services: credentials per council ----------------------------------------
+# Every key, webhook secret and callback token is per council: NAME_<COUNCIL> (the slug in
+# capitals, e.g. STRIPE_SECRET_KEY_BRYN_DEWI), or NAME for councils without their own.
+# See config/secrets.py. A council with no credentials for a service uses that service's
+# local backend only when LOCAL_BACKENDS is on (with DEBUG, or for a demo site); otherwise
+# its messages wait in the outbox and its citizens are told they cannot pay online yet,
+# and `check --deploy` names what is missing.
 
-NOTIFY_BACKEND = env.str("NOTIFY_BACKEND", default="local")
+COUNCIL_SECRETS = secrets.from_environment(os.environ)
+LOCAL_BACKENDS = env.bool("LOCAL_BACKENDS", default=DEBUG)
+
+# --- GOV.UK Notify ---------------------------------------------------------------------
+
 NOTIFY_API_BASE_URL = env.str(
     "NOTIFY_API_BASE_URL", default="https://api.notifications.service.gov.uk"
 )
 NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", default=10)
-# The bearer token Notify sends with delivery receipts and inbound texts (10+ characters).
-NOTIFY_CALLBACK_TOKEN = env.str("NOTIFY_CALLBACK_TOKEN", default="")
 # Our side of Notify's 3,000 requests a minute per key: sends per second per key.
 NOTIFY_SENDS_PER_SECOND = env.int("NOTIFY_SENDS_PER_SECOND", default=49)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
@@ -237,15 +245,12 @@ TRACK_ATTEMPTS_PER_IP = env.int("TRACK_ATTEMPTS_PER_IP", default=20)
 TRACK_ATTEMPTS_PER_REFERENCE = env.int("TRACK_ATTEMPTS_PER_REFERENCE", default=5)
 
 # --- Payments --------------------------------------------------------------------------
-# Each council chooses Stripe, GOV.UK Pay or the local provider in its service settings.
-# A provider without its key falls back to the local provider (a page on this site).
+# Each council chooses Stripe or GOV.UK Pay in its service settings (its keys above).
 
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 GOVUK_PAY_API_BASE = env.str(
     "GOVUK_PAY_API_BASE", default="https://publicapi.payments.service.gov.uk"
 )
-GOVUK_PAY_WEBHOOK_SECRET = env.str("GOVUK_PAY_WEBHOOK_SECRET", default="")
 PAYMENTS_TIMEOUT = env.float("PAYMENTS_TIMEOUT", default=15)
 # Reconciliation: ask the provider about checkouts pending longer than this many minutes;
 # remind the citizen after these many days unpaid; close the request after EXPIRY days.

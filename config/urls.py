@@ -6,7 +6,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from cases.admin.staff_auth import ThrottledAuthenticationForm, two_factor
+from cases.admin.staff_auth import ThrottledAuthenticationForm, staff_login, two_factor
 from config.health import healthz
 
 
@@ -26,6 +26,7 @@ def api_root(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/two-factor/", two_factor, name="two-factor"),
+    path("admin/login/", staff_login),
     path("admin/", admin.site.urls),
     path("api/", api_root, name="api-root"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

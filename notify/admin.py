@@ -6,10 +6,11 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from cases.actors import EDITING_ROLES
+from cases.admin.extensions import Attention, Table, add_case_inline, add_dashboard_panel
 from cases.admin.scoping import (
     MemberReadOnlyInline,
     ScopedAdmin,
@@ -19,7 +20,7 @@ from cases.admin.scoping import (
 )
 from cases.models import Channel, Language, Organisation
 from config.tasks import enqueue
-from notify.models import Batch, InboundSms, Notification
+from notify.models import FAILED_STATUSES, Batch, InboundSms, Notification, Status
 from notify.services import notification_cancel, notification_retry, sms_allowance
 from notify.templates import TEMPLATES
 
@@ -30,6 +31,60 @@ class NotificationInline(MemberReadOnlyInline):
     ordering = ["-created_at"]
     fields = ["created_at", "event", "channel", "recipient", "status", "attempts", "last_error"]
     readonly_fields = fields
+
+
+add_case_inline(NotificationInline)
+
+
+def dashboard_panel(user, scoped) -> list:
+    """The dashboard's lines for messages that failed and texts waiting to be read."""
+    failed = scoped(Notification.objects.filter(status__in=FAILED_STATUSES), "organisation")
+    texts = scoped(
+        InboundSms.objects.filter(outcome=InboundSms.Outcome.NEEDS_ATTENTION), "organisation"
+    )
+    waiting = scoped(
+        Notification.objects.filter(status=Status.QUEUED, last_error_type="NotConfigured"),
+        "organisation",
+    )
+    statuses = ",".join(sorted(FAILED_STATUSES))
+    items = [
+        Attention(
+            failed.count(),
+            "messages that failed",
+            f"{reverse('admin:notify_notification_changelist')}?status__in={statuses}",
+            testid="failed",
+        ),
+        Attention(
+            texts.count(),
+            "text messages from citizens to read",
+            f"{reverse('admin:notify_inboundsms_changelist')}?outcome__exact=attention",
+        ),
+        Table(
+            "admin/notify/dashboard_failed.html",
+            failed.select_related("case").order_by("-created_at")[:10],
+        ),
+    ]
+    if waiting_count := waiting.count():
+        url = reverse("admin:notify_notification_changelist")
+        items.insert(
+            0,
+            Attention(
+                waiting_count,
+                "messages waiting: the council's GOV.UK Notify key is not set",
+                f"{url}?status__exact=queued&last_error_type=NotConfigured",
+                testid="waiting",
+            ),
+        )
+    if user.is_superuser:
+        held = InboundSms.objects.filter(outcome=InboundSms.Outcome.HELD).count()
+        url = reverse("admin:notify_inboundsms_changelist")
+        items.append(
+            Attention(held, "texts held: sent to no council's number", f"{url}?outcome__exact=held")
+        )
+    return items
+
+
+add_dashboard_panel(dashboard_panel)
 
 
 @admin.register(Notification)
@@ -259,7 +314,10 @@ class BatchAdmin(ScopedAdmin):
 
 @admin.register(InboundSms)
 class InboundSmsAdmin(ScopedAdmin):
-    council_field = "case__organisation"
+    """Texts citizens sent. One sent to a number no council has is held: only national
+    administrators see it."""
+
+    council_field = "organisation"
     list_display = ["received_at", "source_number", "message", "outcome", "action", "case"]
     list_filter = ["outcome"]
     search_fields = ["source_number", "message", "case__process_id"]

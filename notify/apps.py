@@ -5,3 +5,11 @@ class NotifyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "notify"
     verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        from cases import hooks
+        from cases.workflows.base import Notify
+        from notify import checks  # noqa: F401 - registers the deploy checks
+        from notify.services import notify_hook
+
+        hooks.register(Notify, notify_hook)

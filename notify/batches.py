@@ -391,14 +391,6 @@ def queue_batch(batch: Batch, *, max_rows: int | None = None) -> int:
 
     done = Notification.objects.filter(batch=batch).count()
     template_id = template_id_for(batch)
-    key_env = next(
-        (
-            c.notify_api_key_env
-            for c in batch.organisation.service_configs.all()
-            if c.notify_api_key_env
-        ),
-        "",
-    )
     created = 0
     position = 0
     chunk: list[Notification] = []
@@ -414,7 +406,7 @@ def queue_batch(batch: Batch, *, max_rows: int | None = None) -> int:
             row, _ = columns.check(cells)
             if row is None:
                 raise ValueError(f"Batch {batch.pk}: row {number} has changed since it was checked")
-            chunk.append(_notification(batch, row, template_id, key_env))
+            chunk.append(_notification(batch, row, template_id))
             if len(chunk) >= CHUNK_SIZE:
                 _insert(batch, chunk, expected=done + created)
                 created += len(chunk)
@@ -437,7 +429,7 @@ def queue_batch(batch: Batch, *, max_rows: int | None = None) -> int:
     return created
 
 
-def _notification(batch: Batch, row: _Row, template_id: str, key_env: str) -> Notification:
+def _notification(batch: Batch, row: _Row, template_id: str) -> Notification:
     return Notification(
         organisation_id=batch.organisation_id,
         batch=batch,
@@ -451,7 +443,6 @@ def _notification(batch: Batch, row: _Row, template_id: str, key_env: str) -> No
         body=row.body,
         fragments=fragments(row.body) if batch.channel == Channel.SMS else 0,
         template_id=template_id,
-        api_key_env=key_env,
         status=Notification.Status.QUEUED,
     )
 

@@ -1,22 +1,25 @@
 """The only door to GOV.UK Notify (ruff bans `notifications_python_client` elsewhere).
 
-`backend_for(organisation, service)` gives the council's backend: the official client
-when NOTIFY_BACKEND=govuk and the council's API key is in the environment, otherwise the
-local backend, which sends nothing and marks messages delivered (the rendered text is
-already on the notification row, shown in the admin's outbox).
+`backend_for(council_slug)` gives the council's backend: the official client with the
+council's own API key (`NOTIFY_API_KEY_<COUNCIL>`, or `NOTIFY_API_KEY`, see
+`config.secrets`). Without a key, the local backend — which sends nothing and marks
+messages delivered (the rendered text is already on the notification row, shown in the
+admin's outbox) — only where LOCAL_BACKENDS is on; otherwise None, and the council's
+messages wait in the outbox until its key is set.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
+
+from config import secrets
 
 logger = logging.getLogger(__name__)
 
@@ -152,26 +155,21 @@ class LocalNotify:
         return []
 
 
-_clients: dict[str, GovukNotify] = {}
+_clients: dict[tuple, GovukNotify] = {}
 
 
-def api_key_for(key_env: str) -> str:
-    return os.environ.get(key_env or "NOTIFY_API_KEY", "")
-
-
-def backend_for(key_env: str = "") -> GovukNotify | LocalNotify:
-    """The backend for a council, given the name of the variable holding its API key."""
-    if settings.NOTIFY_BACKEND != "govuk":
-        return LocalNotify()
-    api_key = api_key_for(key_env)
+def backend_for(council_slug: str) -> GovukNotify | LocalNotify | None:
+    """The council's backend; None when it has no key and LOCAL_BACKENDS is off."""
+    api_key = secrets.council_secret(secrets.NOTIFY_API_KEY, council_slug)
     if not api_key:
+        if not settings.LOCAL_BACKENDS:
+            return None
         logger.warning(
-            "NOTIFY_BACKEND is govuk but %s is not set: using the local backend",
-            key_env or "NOTIFY_API_KEY",
+            "%s is not set: using the local Notify backend (LOCAL_BACKENDS is on)",
+            secrets.variable(secrets.NOTIFY_API_KEY, council_slug),
         )
         return LocalNotify()
-    if api_key not in _clients:
-        _clients[api_key] = GovukNotify(
-            api_key, settings.NOTIFY_API_BASE_URL, settings.NOTIFY_TIMEOUT
-        )
-    return _clients[api_key]
+    key = (api_key, settings.NOTIFY_API_BASE_URL, settings.NOTIFY_TIMEOUT)
+    if key not in _clients:
+        _clients[key] = GovukNotify(*key)
+    return _clients[key]

@@ -4,7 +4,13 @@ The row is claimed (status `sending`, one more attempt) and committed *before* N
 called, so a worker that dies mid-send leaves a row the stuck-sending sweep will settle by
 looking its reference up at Notify. A send with no answer is looked up the same way before
 it is tried again. 400 and 403 are permanent; 429, 5xx and no answer are retried with
-exponential backoff and jitter, at most NOTIFY_MAX_ATTEMPTS times.
+exponential backoff and jitter, at most NOTIFY_MAX_ATTEMPTS times. Every status is
+written through `notify.status.move`, so it only moves forward: a receipt that arrives
+while the send is still waiting for its answer is never undone by that answer.
+
+A council without a Notify key (and no local backend, outside LOCAL_BACKENDS) is not
+sent for: its messages stay queued, with the reason on the row, and are tried again
+every few minutes until the key is set.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from notify import limiter
+from cases import ratelimit
+from config import secrets
+from notify import status as statuses
 from notify.client import Accepted, NotifyFailure, backend_for
 from notify.models import FINAL_STATUSES, RANK, Notification, Status
 
@@ -26,6 +34,7 @@ logger = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 RATE_LIMIT_PAUSE_SECONDS = 10
+NOT_CONFIGURED_WAIT = timedelta(minutes=10)
 
 
 def backoff(attempts: int, rng=random.random) -> timedelta:
@@ -39,17 +48,39 @@ def _claim(notification_id) -> Notification | None:
     now = timezone.now()
     with transaction.atomic():
         row = (
-            Notification.objects.select_for_update(skip_locked=True)
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("organisation")
             .filter(pk=notification_id, status=Status.QUEUED)
             .first()
         )
         if row is None or (row.next_attempt_at and row.next_attempt_at > now):
             return None
-        row.status = Status.SENDING
         row.attempts += 1
         row.last_attempt_at = now
-        row.save(update_fields=["status", "attempts", "last_attempt_at", "updated_at"])
+        if not statuses.move(
+            row.pk, Status.SENDING, attempts=row.attempts, last_attempt_at=now
+        ):  # pragma: no cover - the row is locked and queued
+            return None
+        row.status = Status.SENDING
     return row
+
+
+def _wait_for_key(row: Notification) -> str:
+    """Gives back the claim on a row of a council that cannot send yet, untried, with the
+    reason on the row; it is tried again in a few minutes."""
+    variable = secrets.variable(secrets.NOTIFY_API_KEY, row.organisation.slug)
+    statuses.move(
+        row.pk,
+        Status.QUEUED,
+        attempts=row.attempts - 1,
+        next_attempt_at=timezone.now() + NOT_CONFIGURED_WAIT,
+        last_error_type="NotConfigured",
+        last_error=(
+            f"Waiting: {row.organisation} has no GOV.UK Notify API key ({variable} is not "
+            "set). The message will be sent once it is."
+        ),
+    )
+    return "waiting"
 
 
 def _accepted(row: Notification, accepted: Accepted) -> None:
@@ -64,11 +95,7 @@ def _accepted(row: Notification, accepted: Accepted) -> None:
     status = (
         accepted.status if RANK.get(accepted.status, 0) > RANK[Status.SENDING] else Status.CREATED
     )
-    Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
-        status=status,
-        completed_at=now if status in FINAL_STATUSES else None,
-        updated_at=now,
-    )
+    statuses.move(row.pk, status)
 
 
 def _failed(row: Notification, failure: NotifyFailure, backend_key: str) -> str:
@@ -79,29 +106,31 @@ def _failed(row: Notification, failure: NotifyFailure, backend_key: str) -> str:
         "updated_at": now,
     }
     if failure.permanent:
-        Notification.objects.filter(pk=row.pk).update(
-            status=Status.PERMANENT_FAILURE, completed_at=now, unanswered=False, **fields
-        )
-        row.refresh_from_db()
-        fall_back_to_email(row)
+        if statuses.move(row.pk, Status.PERMANENT_FAILURE, unanswered=False, **fields):
+            row.refresh_from_db()
+            fall_back_to_email(row)
         return "permanent-failure"
     if failure.rate_limited:
-        limiter.pause(backend_key, RATE_LIMIT_PAUSE_SECONDS)
+        ratelimit.pause(
+            backend_key, RATE_LIMIT_PAUSE_SECONDS, limit=settings.NOTIFY_SENDS_PER_SECOND
+        )
     if row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-        Notification.objects.filter(pk=row.pk).update(
-            status=Status.TECHNICAL_FAILURE,
-            completed_at=now,
+        statuses.move(
+            row.pk,
+            Status.TECHNICAL_FAILURE,
             unanswered=failure.unanswered,
             **{**fields, "last_error": f"Gave up after {row.attempts} attempts. {failure.message}"},
         )
         return "gave-up"
-    Notification.objects.filter(pk=row.pk).update(
-        status=Status.QUEUED,
+    # Only our own claim is given back: a receipt that came meanwhile stands.
+    moved = statuses.move(
+        row.pk,
+        Status.QUEUED,
         next_attempt_at=now + backoff(row.attempts),
         unanswered=failure.unanswered or row.unanswered,
         **fields,
     )
-    return "retry"
+    return "retry" if moved else "settled-meanwhile"
 
 
 def deliver(notification_id) -> str:
@@ -109,7 +138,9 @@ def deliver(notification_id) -> str:
     row = _claim(notification_id)
     if row is None:
         return "skipped"
-    backend = backend_for(row.api_key_env)
+    backend = backend_for(row.organisation.slug)
+    if backend is None:
+        return _wait_for_key(row)
     if not backend.is_local and not row.template_id:
         failure = NotifyFailure(
             f"No GOV.UK Notify template ID is set for '{row.event}' ({row.channel}, "
@@ -125,7 +156,7 @@ def deliver(notification_id) -> str:
             if found is not None:
                 _accepted(row, found)
                 return "found"
-        limiter.acquire(backend.key_id)
+        ratelimit.acquire(backend.key_id, limit=settings.NOTIFY_SENDS_PER_SECOND)
         accepted = backend.send(
             channel=row.channel,
             recipient=row.recipient,
@@ -143,17 +174,14 @@ def deliver(notification_id) -> str:
 
 
 def apply_status(row: Notification, status: str, completed_at=None) -> bool:
-    """Records a status from Notify, never moving backwards; True if it changed."""
-    if status not in Status.values or row.is_final:
+    """Records a status from Notify, never moving backwards; True if it changed. Notify's
+    own "sending" (handed to the network) means Notify has the message: accepted."""
+    if status == Status.SENDING:
+        status = Status.CREATED
+    if status not in Status.values or status == Status.QUEUED:
         return False
-    if RANK.get(status, 0) <= RANK.get(row.status, 0) and status not in FINAL_STATUSES:
-        return False
-    now = timezone.now()
-    updated = Notification.objects.filter(pk=row.pk, status=row.status).update(
-        status=status,
-        completed_at=(completed_at or now) if status in FINAL_STATUSES else None,
-        updated_at=now,
-    )
+    fields = {"completed_at": completed_at or timezone.now()} if status in FINAL_STATUSES else {}
+    updated = statuses.move(row.pk, status, **fields)
     if updated:
         row.status = status
         if status == Status.PERMANENT_FAILURE:
@@ -192,14 +220,14 @@ def fall_back_to_email(row: Notification) -> Notification | None:
 def settle_stuck(row: Notification) -> str:
     """For a row left in `sending` (a worker died) or awaiting a receipt for too long:
     asks Notify what happened, and queues it again only if Notify never got it."""
-    backend = backend_for(row.api_key_env)
+    backend = backend_for(row.organisation.slug)
+    if backend is None:
+        return "unknown"  # no key to ask Notify with
     try:
         if row.status == Status.SENDING and row.notify_id is None:
             found = backend.find(str(row.pk))
             if found is None:
-                Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
-                    status=Status.QUEUED, next_attempt_at=None, unanswered=False
-                )
+                statuses.move(row.pk, Status.QUEUED, next_attempt_at=None, unanswered=False)
                 return "requeued"
             _accepted(row, found)
             return "found"

@@ -93,6 +93,14 @@ class Notification(models.Model):
     fallback_of = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="fallback"
     )
+    resend_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resends",
+        help_text=_("The failed message a caseworker sent again as this one."),
+    )
     event = models.CharField(_("event"), max_length=60)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     recipient = models.CharField(_("recipient"), max_length=320)
@@ -106,14 +114,6 @@ class Notification(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
     template_id = models.CharField(_("Notify template"), max_length=36, blank=True)
-    api_key_env = models.CharField(
-        _("Notify API key variable"),
-        max_length=100,
-        blank=True,
-        help_text=_(
-            "The council's API key variable when the row was written (NOTIFY_API_KEY if blank)."
-        ),
-    )
     notify_id = models.UUIDField(_("Notify ID"), null=True, blank=True, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -183,9 +183,19 @@ class InboundSms(models.Model):
         PENDING = "pending", _("Not processed yet")
         ACTED = "acted", _("Acted on")
         NEEDS_ATTENTION = "attention", _("Needs a caseworker")
+        ASKED = "asked", _("Asked which case it is about")
         UNMATCHED = "unmatched", _("No open case for this number")
+        HELD = "held", _("Held: sent to a number that is not the council's")
 
     notify_id = models.CharField(max_length=64, unique=True)
+    organisation = models.ForeignKey(
+        "cases.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inbound_sms",
+        help_text=_("The council whose inbound number it was sent to (none: held)."),
+    )
     source_number = models.CharField(max_length=32)
     destination_number = models.CharField(max_length=32, blank=True)
     message = models.TextField()
@@ -203,19 +213,3 @@ class InboundSms(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_number}: {self.message[:40]}"
-
-
-class SendWindow(models.Model):
-    """Sends counted per API key per second: the shared rate limiter's ledger."""
-
-    key = models.CharField(max_length=64)
-    second = models.BigIntegerField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["key", "second"], name="one_window_per_key_second")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.key} @ {self.second}: {self.count}"

@@ -12,10 +12,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from cases import hooks
+from cases.links import signed_link
 from cases.models import Channel, ContactPreference
-from cases.portal.access import signed_link
 from cases.validators import normalise_postcode
+from cases.workflows.base import Notify
 from config.tasks import enqueue
+from notify import status as statuses
 from notify.models import Notification
 from notify.sms import fragments
 from notify.templates import get_template
@@ -86,16 +89,7 @@ def case_values(case: Case, message: str) -> dict[str, str]:
         )
     if case.details.get("redirect_to"):
         values["redirect_to"] = case.details["redirect_to"]
-    from payments.models import PaymentRequest
-
-    payment = (
-        case.payment_requests.filter(status__in=PaymentRequest.PAYABLE_STATUSES)
-        .order_by("-created_at")
-        .first()
-    )
-    if payment is not None:
-        values["amount"] = f"£{payment.amount_pence / 100:.2f}"
-        values["pay_url"] = f"{settings.SITE_URL}/pay/{payment.pk}/"
+    values.update(hooks.message_values(case))  # e.g. the fee and where to pay it
     return values
 
 
@@ -128,10 +122,14 @@ def create_notification(
         body=body,
         fragments=fragments(body) if channel == Channel.SMS else 0,
         template_id=ids.get(case.language) or ids.get("en", ""),
-        api_key_env=case.config.notify_api_key_env,
     )
     transaction.on_commit(partial(enqueue_delivery, notification.pk))
     return notification
+
+
+def notify_hook(hook: Notify, *, case: Case, event: CaseEvent | None, message: str = ""):
+    """The handler of a workflow's `Notify` hook (registered in `NotifyConfig.ready`)."""
+    notifications_create_for_event(case=case, event=hook.event, case_event=event, message=message)
 
 
 def notifications_create_for_event(
@@ -157,32 +155,53 @@ def enqueue_delivery(notification_id) -> None:
 
 
 def notification_retry(*, notification: Notification) -> bool:
-    """A caseworker sends a failed (or waiting) message again; False if it cannot be."""
+    """A caseworker sends a message again; False if it cannot be. A failed message is
+    never turned back into a queued one (a status only moves forward): a new message, a
+    copy of it, is queued and linked to it. A waiting one is simply made due now."""
     from notify.models import FAILED_STATUSES, Status
 
     with transaction.atomic():
-        row = Notification.objects.select_for_update().get(pk=notification.pk)
-        if row.status not in FAILED_STATUSES and row.status != Status.QUEUED:
+        row = Notification.objects.select_for_update(of=("self",)).get(pk=notification.pk)
+        if row.status == Status.QUEUED:
+            row.next_attempt_at = None
+            row.save(update_fields=["next_attempt_at", "updated_at"])
+            resend = row
+        elif row.status in FAILED_STATUSES and not row.resends.exists():
+            resend = Notification.objects.create(
+                resend_of=row,
+                **{field: getattr(row, field) for field in RESEND_FIELDS},
+            )
+        else:
             return False
-        row.status = Status.QUEUED
-        row.next_attempt_at = None
-        row.attempts = 0
-        row.completed_at = None
-        row.save(
-            update_fields=["status", "next_attempt_at", "attempts", "completed_at", "updated_at"]
-        )
-        transaction.on_commit(partial(enqueue_delivery, row.pk))
+        transaction.on_commit(partial(enqueue_delivery, resend.pk))
     return True
+
+
+# What a resend copies from the message that failed (the rest starts afresh).
+RESEND_FIELDS = (
+    "organisation_id",
+    "case_id",
+    "case_event_id",
+    "batch_id",
+    "event",
+    "channel",
+    "recipient",
+    "language",
+    "personalisation",
+    "subject",
+    "body",
+    "fragments",
+    "template_id",
+)
 
 
 def notification_cancel(*, notification: Notification) -> bool:
     """Stops a message that has not gone to Notify yet; False if it already has."""
     from notify.models import Status
 
-    updated = Notification.objects.filter(pk=notification.pk, status=Status.QUEUED).update(
-        status=Status.CANCELLED, next_attempt_at=None
+    return statuses.move(
+        notification.pk, Status.CANCELLED, only_from={Status.QUEUED}, next_attempt_at=None
     )
-    return bool(updated)
 
 
 def sms_allowance(organisation, *, on: date | None = None) -> dict:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from notify import dispatch, limiter
+from notify import dispatch
 from notify.models import Notification, Status
 from notify.services import enqueue_delivery
 
@@ -43,14 +43,10 @@ def settle_stuck_notifications() -> dict:
         | Q(status__in=[Status.CREATED, Status.PENDING, Status.ACCEPTED], sent_at__lt=cutoff)
     )
     results: dict[str, int] = {}
-    for row in stuck.order_by("last_attempt_at")[:500]:
+    for row in stuck.select_related("organisation").order_by("last_attempt_at")[:500]:
         outcome = dispatch.settle_stuck(row)
         results[outcome] = results.get(outcome, 0) + 1
     return results
-
-
-def prune_send_windows() -> int:
-    return limiter.prune()
 
 
 def process_pending_inbound_sms() -> int:

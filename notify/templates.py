@@ -223,6 +223,24 @@ TEMPLATES: dict[str, Template] = {
                 "Atebwch WITHDRAW YES i dynnu eich cais yn ôl.",
             ),
         ),
+        Template(
+            event="which_case",
+            subject=Text("Which case do you mean?", "Pa achos ydych chi'n ei olygu?"),
+            body=Text(
+                "Dear ((name)),\n\nYou have more than one case with us: ((references)).\n\n"
+                "Reply with the reference number of the one you mean, then your message.\n\n"
+                "((council))",
+                "Annwyl ((name)),\n\nMae gennych fwy nag un achos gyda ni: ((references)).\n\n"
+                "Atebwch gyda chyfeirnod yr un rydych yn ei olygu, ac yna eich neges.\n\n"
+                "((council))",
+            ),
+            sms=Text(
+                "((council)): you have more than one case with us: ((references)). Reply with "
+                "the reference of the one you mean, then your message.",
+                "((council)): mae gennych fwy nag un achos gyda ni: ((references)). Atebwch "
+                "gyda chyfeirnod yr un rydych yn ei olygu, ac yna eich neges.",
+            ),
+        ),
         _case_template(
             "report_inspected",
             Text("We have inspected the problem you reported", "Rydym wedi archwilio'r broblem"),

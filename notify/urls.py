@@ -5,6 +5,10 @@ from notify import views
 app_name = "notify"
 
 urlpatterns = [
-    path("callbacks/delivery-status", views.delivery_status, name="delivery-status"),
-    path("callbacks/inbound-sms", views.inbound_sms, name="inbound-sms"),
+    path(
+        "callbacks/<slug:council>/delivery-status",
+        views.delivery_status,
+        name="delivery-status",
+    ),
+    path("callbacks/<slug:council>/inbound-sms", views.inbound_sms, name="inbound-sms"),
 ]

@@ -2,6 +2,7 @@
 refunds, a refund page for editors, and the providers' webhook log. Nothing is edited
 here directly: a refund goes through `payments.services.payment_refund`."""
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -10,9 +11,11 @@ from django.contrib.admin.utils import flatten
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from cases import process_id
+from cases.admin.extensions import Attention, add_case_inline, add_dashboard_panel
 from cases.admin.scoping import MemberReadOnlyInline, ScopedAdmin, can_edit
 from payments.models import PaymentRequest, ProviderEvent, Refund
 from payments.providers import ProviderError
@@ -64,6 +67,30 @@ class PaymentRequestInline(Money, MemberReadOnlyInline):
     @admin.display(description="payment")
     def payment_page(self, row):
         return format_html('<a href="{}">Open payment</a>', _change_url(row))
+
+
+add_case_inline(PaymentRequestInline)
+
+
+def dashboard_panel(user, scoped) -> list:
+    """The dashboard's line for fees still owed."""
+    unpaid = scoped(
+        PaymentRequest.objects.filter(status__in=PaymentRequest.PAYABLE_STATUSES),
+        "case__organisation",
+    )
+    old = unpaid.filter(created_at__lt=timezone.now() - timedelta(days=7)).count()
+    return [
+        Attention(
+            unpaid.count(),
+            "unpaid payment requests",
+            reverse("admin:payments_paymentrequest_changelist"),
+            testid="unpaid",
+            detail=f"{old} older than 7 days",
+        )
+    ]
+
+
+add_dashboard_panel(dashboard_panel)
 
 
 class ProviderEventInline(MemberReadOnlyInline):

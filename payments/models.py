@@ -27,6 +27,33 @@ class PaymentRequest(models.Model):
     OPEN_STATUSES = (Status.REQUESTED, Status.PENDING, Status.UNKNOWN)
     PAYABLE_STATUSES = (Status.REQUESTED, Status.PENDING, Status.FAILED, Status.EXPIRED)
     SETTLED_STATUSES = (Status.PAID, Status.REFUNDED, Status.PARTIALLY_REFUNDED)
+    # Where each status may go next: nothing ever moves back from paid or refunded, and a
+    # cancelled request only becomes paid when money arrives anyway (flagged for a refund).
+    # `payments.services` writes every status through this table.
+    MOVES = {
+        Status.REQUESTED: {
+            Status.PENDING,
+            Status.PAID,
+            Status.FAILED,
+            Status.EXPIRED,
+            Status.UNKNOWN,
+            Status.CANCELLED,
+        },
+        Status.PENDING: {
+            Status.PAID,
+            Status.FAILED,
+            Status.EXPIRED,
+            Status.UNKNOWN,
+            Status.CANCELLED,
+        },
+        Status.FAILED: {Status.PENDING, Status.PAID, Status.EXPIRED, Status.CANCELLED},
+        Status.EXPIRED: {Status.PENDING, Status.PAID, Status.CANCELLED},
+        Status.UNKNOWN: {Status.PAID, Status.FAILED, Status.CANCELLED},
+        Status.CANCELLED: {Status.PAID},
+        Status.PAID: {Status.PARTIALLY_REFUNDED, Status.REFUNDED},
+        Status.PARTIALLY_REFUNDED: {Status.REFUNDED},
+        Status.REFUNDED: set(),
+    }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(
@@ -54,6 +81,11 @@ class PaymentRequest(models.Model):
         max_length=255,
         blank=True,
         help_text=_("Stripe's payment intent, for refunds."),
+    )
+    checkout_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Every checkout the provider issued for this request: only these can pay it."),
     )
     checkout_url = models.URLField(max_length=2000, blank=True)
     checkout_expires_at = models.DateTimeField(null=True, blank=True)
@@ -104,9 +136,17 @@ class PaymentRequest(models.Model):
 
 
 class ProviderEvent(models.Model):
-    """Every webhook a provider sent us, once: its ID is unique, so a redelivery is a no-op."""
+    """Every webhook a provider sent a council, once: its ID is unique per council (each has
+    its own account and webhook URL), so a redelivery is a no-op."""
 
     provider = models.CharField(max_length=20, choices=PaymentProvider.choices)
+    organisation = models.ForeignKey(
+        "cases.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        help_text=_("The council whose webhook URL received it."),
+    )
     event_id = models.CharField(max_length=255)
     type = models.CharField(max_length=100)
     payment_request = models.ForeignKey(
@@ -114,12 +154,17 @@ class ProviderEvent(models.Model):
     )
     payload = models.JSONField(default=dict)
     outcome = models.CharField(max_length=200, blank=True)
+    flagged = models.BooleanField(
+        default=False, help_text=_("It did not match what we asked for: a caseworker must look.")
+    )
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "event_id"], name="one_event_per_id")
+            models.UniqueConstraint(
+                fields=["provider", "organisation", "event_id"], name="one_event_per_council_id"
+            )
         ]
 
     def __str__(self) -> str:

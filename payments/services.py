@@ -1,6 +1,13 @@
 """Writes to payment requests. The provider is asked, never trusted blindly: a return from
 the checkout page is checked with the provider, and webhooks (verified, deduplicated) are
-the source of truth. A paid request moves its case on through `cases.services`."""
+the source of truth. A request is marked paid only when the money is what was asked for,
+on a checkout issued for it; a paid request moves its case on through `cases.services`.
+
+Every status is written through `_move`, which follows `PaymentRequest.MOVES`: nothing
+ever goes back from paid or refunded. Locks follow the order of `cases.services`: a
+transaction that changes the case too locks the case first (`_lock_with_case`), then the
+payment request; one that needs only the request locks just that.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +15,23 @@ import logging
 import uuid
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from cases import hooks
+from cases.models import CaseEvent
+from cases.services import (
+    Actor,
+    CaseError,
+    allowed_transitions,
+    case_add_note,
+    case_lock,
+    case_record_refund,
+    case_transition,
+)
+from cases.workflows.base import Notify
 from payments.models import PaymentRequest, ProviderEvent, Refund
 from payments.providers import (
     CANCELLED,
@@ -19,6 +39,7 @@ from payments.providers import (
     FAILED,
     PAID,
     UNKNOWN,
+    NotConfigured,
     ProviderError,
     ProviderState,
     WebhookEvent,
@@ -26,7 +47,7 @@ from payments.providers import (
 )
 
 if TYPE_CHECKING:
-    from cases.models import Case, CaseEvent
+    from cases.models import Case, Organisation
 
 logger = logging.getLogger(__name__)
 Status = PaymentRequest.Status
@@ -36,20 +57,64 @@ class PaymentError(Exception):
     """Something the payer or caseworker should be told in plain English."""
 
 
+# --- Status: forward only ---------------------------------------------------------------
+
+
+def _move(request: PaymentRequest, status: str, **fields) -> bool:
+    """Gives the request a new status (and the fields that go with it) if `MOVES` allows
+    it from the one it has; False, writing nothing, if it does not."""
+    if status != request.status and status not in PaymentRequest.MOVES[request.status]:
+        logger.info("payment %s: %s → %s refused", request.pk, request.status, status)
+        return False
+    request.status = status
+    for name, value in fields.items():
+        setattr(request, name, value)
+    request.save()
+    return True
+
+
+def _cancel_open(requests) -> int:
+    """Cancels every request in the queryset that may still be cancelled (by `MOVES`)."""
+    cancellable = [s for s, moves in PaymentRequest.MOVES.items() if Status.CANCELLED in moves]
+    return requests.filter(status__in=cancellable).update(status=Status.CANCELLED)
+
+
+# --- What the case engine asks of payments (registered in PaymentsConfig.ready) ---------
+
+
+def request_payment_hook(hook, *, case: Case, event: CaseEvent | None, message: str = ""):
+    """A workflow's `RequestPayment` hook."""
+    payment_request_create(case=case, case_event=event)
+
+
+def case_closed_hook(hook, *, case: Case, event: CaseEvent | None, message: str = ""):
+    """A case closed: nothing is owed on it any more."""
+    payment_requests_cancel_for(case)
+
+
+def message_values(case: Case) -> dict[str, str]:
+    """What a message about the case may say about its fee: how much, and where to pay."""
+    payment = (
+        case.payment_requests.filter(status__in=PaymentRequest.PAYABLE_STATUSES)
+        .order_by("-created_at")
+        .first()
+    )
+    if payment is None:
+        return {}
+    return {"amount": payment.amount_display, "pay_url": f"{settings.SITE_URL}/pay/{payment.pk}/"}
+
+
 def payment_request_create(
     *, case: Case, case_event: CaseEvent | None = None
 ) -> PaymentRequest | None:
     """Asks for the council's fee for this case's service; None when the fee is zero.
 
     Any request still open for the case is cancelled first, so a citizen is only ever
-    asked to pay once at a time.
-    """
+    asked to pay once at a time. The caller holds the case's lock (a transition)."""
     fee = case.fee_pence()
     if fee <= 0:
         return None
-    PaymentRequest.objects.filter(case=case, status__in=PaymentRequest.PAYABLE_STATUSES).update(
-        status=Status.CANCELLED
-    )
+    _cancel_open(PaymentRequest.objects.filter(case=case))
     return PaymentRequest.objects.create(
         case=case,
         case_event=case_event,
@@ -60,13 +125,51 @@ def payment_request_create(
     )
 
 
-def provider_of(request: PaymentRequest):
-    return provider_for(request.provider, request.case.config.payment_api_key_env)
+def payment_requests_cancel_for(case: Case) -> int:
+    """Cancels every open request of a case (it has closed: nothing is owed now)."""
+    return _cancel_open(PaymentRequest.objects.filter(case=case))
+
+
+# --- Locks ------------------------------------------------------------------------------
 
 
 def _lock(request: PaymentRequest | str) -> PaymentRequest:
+    """The request alone, locked (for work that takes no case lock after it)."""
     pk = request.pk if isinstance(request, PaymentRequest) else request
-    return PaymentRequest.objects.select_for_update().select_related("case").get(pk=pk)
+    return (
+        PaymentRequest.objects.select_for_update(of=("self",))
+        .select_related("case__organisation")
+        .get(pk=pk)
+    )
+
+
+def _lock_with_case(request: PaymentRequest | str) -> PaymentRequest:
+    """The case, then the request, locked in that order; `request.case` is the locked case."""
+    pk = request.pk if isinstance(request, PaymentRequest) else request
+    case_id = PaymentRequest.objects.filter(pk=pk).values_list("case_id", flat=True).first()
+    if case_id is None:
+        raise PaymentRequest.DoesNotExist(f"No payment request {pk}")
+    case = case_lock(case_id)
+    locked = PaymentRequest.objects.select_for_update(of=("self",)).get(pk=pk)
+    locked.case = case
+    return locked
+
+
+# --- Paying ------------------------------------------------------------------------------
+
+
+def provider_of(request: PaymentRequest):
+    """The council's provider for this request (NotConfigured when it has no credentials)."""
+    return provider_for(request.provider, request.case.organisation.slug)
+
+
+def payment_can_be_taken(request: PaymentRequest) -> bool:
+    """Whether the council can take this payment online now (its provider is set up)."""
+    try:
+        provider_of(request)
+    except NotConfigured:
+        return False
+    return True
 
 
 def payment_start_checkout(
@@ -75,7 +178,8 @@ def payment_start_checkout(
     """A checkout the citizen can pay on: the open one if there is one (a double click
     reuses it), otherwise a new one with a new idempotency key. The row stays locked while
     the provider is asked, so two clicks at once make one checkout. ProviderError (after
-    recording it) when the provider cannot be reached: the citizen is asked to try again."""
+    recording it) when the provider cannot be reached: the citizen is asked to try again;
+    NotConfigured when the council cannot take payments online: caseworkers are told."""
     failure = None
     with transaction.atomic():
         request = _lock(payment_request)
@@ -98,36 +202,64 @@ def payment_start_checkout(
             request.last_error = str(exc)[:2000]
             request.save(update_fields=["checkouts", "last_error", "updated_at"])
         else:
-            request.provider_id = checkout.provider_id
-            request.checkout_url = checkout.url
-            request.checkout_expires_at = checkout.expires_at or (
-                timezone.now() + timezone.timedelta(minutes=90)
+            _move(
+                request,
+                Status.PENDING,
+                provider_id=checkout.provider_id,
+                checkout_ids=[*request.checkout_ids, checkout.provider_id],
+                checkout_url=checkout.url,
+                checkout_expires_at=checkout.expires_at
+                or (timezone.now() + timezone.timedelta(minutes=90)),
+                last_error="",
             )
-            request.status = Status.PENDING
-            request.last_error = ""
-            request.save()
+    if isinstance(failure, NotConfigured):
+        payment_alert_not_configured(payment_request=request, problem=str(failure))
     if failure is not None:
         raise failure
     return request
+
+
+def payment_alert_not_configured(*, payment_request: PaymentRequest, problem: str) -> bool:
+    """Tells the council's caseworkers (a note needing attention on the case, once per
+    request) that a citizen tried to pay but the council cannot take payments online."""
+    with transaction.atomic():
+        case = case_lock(payment_request.case_id)
+        marker = {"payment_request": str(payment_request.pk), "problem": "not_configured"}
+        notes = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.NOTE)
+        if notes.filter(**{f"data__{k}": v for k, v in marker.items()}).exists():
+            return False
+        case_add_note(
+            case=case,
+            actor=Actor.system("payments"),
+            text=(
+                f"The citizen tried to pay {payment_request.amount_display} online, but the "
+                f"council's payment provider is not set up ({problem}). The fee is still owed: "
+                "set up the provider, or take the payment another way."
+            ),
+            needs_attention=True,
+            data=marker,
+        )
+    logger.error("payment %s cannot be taken: %s", payment_request.pk, problem)
+    return True
 
 
 def payment_check_with_provider(
     *, payment_request: PaymentRequest | str, source: str
 ) -> PaymentRequest:
     """Asks the provider what happened (the return page, reconciliation) and records it."""
-    request = PaymentRequest.objects.select_related("case").get(
+    request = PaymentRequest.objects.select_related("case__organisation").get(
         pk=payment_request.pk if isinstance(payment_request, PaymentRequest) else payment_request
     )
     if not request.provider_id:
         return request
-    state = provider_of(request).fetch_state(request)
-    return payment_apply_state(payment_request=request, state=state, source=source)
+    state = provider_of(request).fetch_state(request)  # asked outside any lock
+    return payment_apply_state(
+        payment_request=request, state=state, source=source, provider_id=request.provider_id
+    )
 
 
 def move_case(case: Case, transition: str | None, source: str, reason: str = "") -> None:
     """Runs the workflow's transition for a payment outcome, if the case can take it."""
-    from cases.services import Actor, CaseError, allowed_transitions, case_transition
-
     actor = Actor.system(source)
     if not transition or transition not in {n for n, _ in allowed_transitions(case, actor)}:
         logger.info(
@@ -147,61 +279,93 @@ def payment_apply_state(
     source: str,
     provider_id: str = "",
 ) -> PaymentRequest:
-    """Records what the provider says, in any order and any number of times: paid is final
-    (a late "expired" cannot undo it), a failed or expired checkout can be paid again.
-    `provider_id` is the checkout the news is about: bad news about an older checkout than
-    the request's current one is ignored (the citizen may be paying on the new one)."""
+    """Records what the provider says about a request (see `_apply`)."""
     with transaction.atomic():
-        request = _lock(payment_request)
-        case = request.case
-        now = timezone.now()
-        if state.payment_id and not request.provider_payment_id:
-            request.provider_payment_id = state.payment_id
-        stale = bool(provider_id and request.provider_id and provider_id != request.provider_id)
-        if state.status == PAID and request.status not in PaymentRequest.SETTLED_STATUSES:
-            was_wanted = request.status != Status.CANCELLED and not case.is_closed
-            request.status = Status.PAID
-            request.paid_pence = state.paid_pence or request.amount_pence
-            request.paid_at = now
-            request.save()
-            # One payment is enough: no other request for this case stays payable.
-            PaymentRequest.objects.filter(
-                case=case, status__in=PaymentRequest.PAYABLE_STATUSES
-            ).exclude(pk=request.pk).update(status=Status.CANCELLED)
-            if was_wanted:
-                move_case(case, getattr(case, "ON_PAYMENT", None), source)
-            else:
-                _flag_unwanted_payment(case, request, source)
-        elif stale and state.status in (FAILED, CANCELLED, EXPIRED):
-            pass
-        elif state.status in (FAILED, CANCELLED) and request.status in PaymentRequest.OPEN_STATUSES:
-            request.status = Status.FAILED
-            request.checkout_url = ""
-            request.save()
-        elif state.status == EXPIRED and request.status in PaymentRequest.OPEN_STATUSES:
-            request.status = Status.EXPIRED
-            request.checkout_url = ""
-            request.save()
-        elif state.status == UNKNOWN and request.status in (Status.REQUESTED, Status.PENDING):
-            request.status = Status.UNKNOWN
-            request.save()
-            move_case(
-                case,
-                getattr(case, "ON_PAYMENT_UNKNOWN", None),
-                source,
-                reason="The payment provider could not say whether the fee was paid",
-            )
-        else:
-            request.save(update_fields=["provider_payment_id", "updated_at"])
-        if state.refunded_pence is not None and state.refunded_pence > request.refunded_pence:
-            _record_refunded(request, state.refunded_pence)
+        request = _lock_with_case(payment_request)
+        _apply(request, state, source, provider_id)
     return request
+
+
+def _mismatch(request: PaymentRequest, state: ProviderState, provider_id: str) -> str:
+    """Why news of a payment does not fit this request ("" when it does)."""
+    issued = {request.provider_id, request.provider_payment_id, *request.checkout_ids} - {""}
+    if provider_id and provider_id not in issued:
+        return f"it is for {provider_id[:60]}, a checkout not issued for this request"
+    if state.currency.upper() != request.currency.upper():
+        return f"it is in {state.currency[:10] or 'no currency'}, not {request.currency}"
+    if state.paid_pence != request.amount_pence:
+        return f"{state.paid_pence}p was paid, not the {request.amount_pence}p asked for"
+    return ""
+
+
+def _apply(request: PaymentRequest, state: ProviderState, source: str, provider_id: str) -> str:
+    """Records what the provider says, in any order and any number of times: paid is final
+    (a late "expired" cannot undo it), a failed or expired checkout can be paid again, and
+    money that does not match what was asked is recorded and flagged, never marked paid.
+    `provider_id` is the checkout the news is about: bad news about an older checkout than
+    the request's current one is ignored (the citizen may be paying on the new one). The
+    case and the request are locked. Returns what happened, for the event log."""
+    case = request.case
+    before = request.status
+    stale = bool(provider_id and request.provider_id and provider_id != request.provider_id)
+    if state.status == PAID:
+        problem = _mismatch(request, state, provider_id)
+        if problem:
+            _flag_mismatch(case, request, source, problem)
+            return f"not marked paid: {problem}"[:200]
+    if state.payment_id and not request.provider_payment_id:
+        request.provider_payment_id = state.payment_id
+    if state.status == PAID and request.status not in PaymentRequest.SETTLED_STATUSES:
+        others = PaymentRequest.objects.filter(case=case).exclude(pk=request.pk)
+        # Wanted while the case still owes its fee: on this request, or on the one that
+        # replaced it (the citizen paid the first one after all).
+        was_wanted = not case.is_closed and (
+            request.status != Status.CANCELLED
+            or others.filter(status__in=PaymentRequest.PAYABLE_STATUSES).exists()
+        )
+        _move(request, Status.PAID, paid_pence=state.paid_pence, paid_at=timezone.now())
+        _cancel_open(others)  # one payment is enough: no other request stays payable
+        if was_wanted:
+            move_case(case, case.ON_PAYMENT, source)
+        else:
+            _flag_unwanted_payment(case, request, source)
+    elif stale and state.status in (FAILED, CANCELLED, EXPIRED):
+        pass
+    elif state.status in (FAILED, CANCELLED) and request.status in PaymentRequest.OPEN_STATUSES:
+        _move(request, Status.FAILED, checkout_url="")
+    elif state.status == EXPIRED and request.status in PaymentRequest.OPEN_STATUSES:
+        _move(request, Status.EXPIRED, checkout_url="")
+    elif state.status == UNKNOWN and request.status in (Status.REQUESTED, Status.PENDING):
+        _move(request, Status.UNKNOWN)
+        move_case(
+            case,
+            case.ON_PAYMENT_UNKNOWN,
+            source,
+            reason="The payment provider could not say whether the fee was paid",
+        )
+    else:
+        request.save(update_fields=["provider_payment_id", "updated_at"])
+    if state.refunded_pence is not None and state.refunded_pence > request.refunded_pence:
+        _record_refunded(request, state.refunded_pence)
+    return f"{before} → {request.status}"
+
+
+def _flag_mismatch(case: Case, request: PaymentRequest, source: str, problem: str) -> None:
+    case_add_note(
+        case=case,
+        actor=Actor.system(source),
+        text=(
+            f"The payment provider reported a payment for this case that does not match the "
+            f"{request.amount_display} asked for: {problem}. It has not been marked paid. "
+            "Check it with the provider; refund it if it was taken."
+        ),
+        needs_attention=True,
+        data={"payment_request": str(request.pk), "problem": "mismatch"},
+    )
 
 
 def _flag_unwanted_payment(case: Case, request: PaymentRequest, source: str) -> None:
     """Money arrived for a request that was no longer wanted: a caseworker must act."""
-    from cases.services import Actor, case_add_note
-
     case_add_note(
         case=case,
         actor=Actor.system(source),
@@ -210,7 +374,7 @@ def _flag_unwanted_payment(case: Case, request: PaymentRequest, source: str) -> 
             "or the case closed. Refund it, or reopen the case."
         ),
         needs_attention=True,
-        data={"payment_request": str(request.pk)},
+        data={"payment_request": str(request.pk), "problem": "refund_owed"},
     )
 
 
@@ -218,19 +382,16 @@ def payment_request_expire(*, payment_request: PaymentRequest) -> bool:
     """Closes a request left unpaid too long and moves its case on as the workflow says;
     False if it was paid or closed meanwhile."""
     with transaction.atomic():
-        request = _lock(payment_request)
+        request = _lock_with_case(payment_request)
         if request.status not in PaymentRequest.PAYABLE_STATUSES:
             return False
-        request.status = Status.CANCELLED
-        request.save(update_fields=["status", "updated_at"])
-        move_case(request.case, getattr(request.case, "ON_PAYMENT_EXPIRED", None), "payment expiry")
+        _move(request, Status.CANCELLED)
+        move_case(request.case, request.case.ON_PAYMENT_EXPIRED, "payment expiry")
     return True
 
 
 def payment_reminder_send(*, payment_request: PaymentRequest, number: int) -> bool:
     """Sends the `number`th reminder of an unpaid fee, once; False if it is not due."""
-    from notify.services import notifications_create_for_event
-
     with transaction.atomic():
         request = _lock(payment_request)
         if (
@@ -241,62 +402,56 @@ def payment_reminder_send(*, payment_request: PaymentRequest, number: int) -> bo
             return False
         request.reminders_sent = number
         request.save(update_fields=["reminders_sent", "updated_at"])
-        notifications_create_for_event(case=request.case, event="payment_reminder")
+        hooks.dispatch(Notify("payment_reminder"), case=request.case)
     return True
 
 
-def payment_requests_cancel_for(case: Case) -> int:
-    """Cancels every payable request of a case (it has closed: nothing is owed now)."""
-    return PaymentRequest.objects.filter(
-        case=case, status__in=PaymentRequest.PAYABLE_STATUSES
-    ).update(status=Status.CANCELLED)
-
-
 def _record_refunded(request: PaymentRequest, refunded_pence: int) -> None:
-    request.refunded_pence = min(refunded_pence, request.paid_pence or refunded_pence)
-    request.refunded_at = timezone.now()
-    request.status = (
-        Status.REFUNDED
-        if request.refunded_pence >= request.paid_pence
-        else Status.PARTIALLY_REFUNDED
+    refunded = min(refunded_pence, request.paid_pence or refunded_pence)
+    _move(
+        request,
+        Status.REFUNDED if refunded >= request.paid_pence else Status.PARTIALLY_REFUNDED,
+        refunded_pence=refunded,
+        refunded_at=timezone.now(),
     )
-    request.save()
 
 
-def payment_webhook(*, provider: str, event: WebhookEvent) -> str:
-    """Handles one verified webhook event once: a redelivery (same event ID) does nothing."""
+# --- Webhooks ---------------------------------------------------------------------------
+
+
+def payment_webhook(*, provider: str, organisation: Organisation, event: WebhookEvent) -> str:
+    """Handles one verified webhook event of a council once: a redelivery (same event ID)
+    does nothing, and only that council's payment requests are looked at."""
     with transaction.atomic():
         try:
             with transaction.atomic():
                 record = ProviderEvent.objects.create(
                     provider=provider,
+                    organisation=organisation,
                     event_id=event.event_id,
-                    type=event.type,
+                    type=event.type[:100],
                     payload=event.payload,
                 )
         except IntegrityError:
             return "duplicate"
-        request = _find(provider, event)
-        if request is None:
+        found = _find(provider, organisation, event)
+        request = None
+        if found is None:
             record.outcome = "no matching payment request"
         elif event.state is None:
             record.outcome = "nothing to do for this event type"
+            request = found
         else:
-            before = request.status
-            request = payment_apply_state(
-                payment_request=request,
-                state=event.state,
-                source=f"{provider} webhook",
-                provider_id=event.provider_id,
-            )
-            record.outcome = f"{before} → {request.status}"
+            request = _lock_with_case(found)
+            record.outcome = _apply(request, event.state, f"{provider} webhook", event.provider_id)
+            record.flagged = record.outcome.startswith("not marked paid")
         record.payment_request = request
-        record.save(update_fields=["payment_request", "outcome"])
+        record.save(update_fields=["payment_request", "outcome", "flagged"])
         return record.outcome
 
 
-def _find(provider: str, event: WebhookEvent) -> PaymentRequest | None:
-    requests = PaymentRequest.objects.filter(provider=provider)
+def _find(provider: str, organisation: Organisation, event: WebhookEvent):
+    requests = PaymentRequest.objects.filter(provider=provider, case__organisation=organisation)
     if event.payment_request_id:
         try:
             found = requests.filter(pk=uuid.UUID(str(event.payment_request_id))).first()
@@ -312,17 +467,18 @@ def _find(provider: str, event: WebhookEvent) -> PaymentRequest | None:
     return None
 
 
+# --- Refunds ----------------------------------------------------------------------------
+
+
 def payment_refund(
     *, payment_request: PaymentRequest | str, amount_pence: int, reason: str, user
 ) -> Refund:
     """Refunds all or part of a paid fee through the provider, and says so on the timeline."""
-    from cases.services import Actor, case_record_refund
-
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("Enter a reason for the refund")
     with transaction.atomic():
-        request = _lock(payment_request)
+        request = _lock_with_case(payment_request)
         if request.status not in PaymentRequest.SETTLED_STATUSES:
             raise PaymentError("Only a paid fee can be refunded.")
         if amount_pence <= 0 or amount_pence > request.refundable_pence:

@@ -20,17 +20,24 @@ Status = PaymentRequest.Status
 
 
 def local_webhook(checkout_id: str, outcome: str) -> str:
-    """The local provider's webhook, delivered by the worker like a real provider's."""
+    """The local provider's webhook, delivered by the worker like a real provider's (only
+    where LOCAL_BACKENDS is on)."""
     from payments.models import LocalCheckout
 
-    checkout = LocalCheckout.objects.select_related("payment_request").get(pk=checkout_id)
+    if not settings.LOCAL_BACKENDS:
+        logger.error("local payment webhook refused: LOCAL_BACKENDS is off")
+        return "refused"
+    checkout = LocalCheckout.objects.select_related("payment_request__case__organisation").get(
+        pk=checkout_id
+    )
     state = (
-        ProviderState(PAID, paid_pence=checkout.amount_pence)
+        ProviderState(PAID, paid_pence=checkout.amount_pence, payment_id=checkout_id)
         if outcome == "paid"
         else ProviderState(FAILED)
     )
     return payment_webhook(
         provider="local",
+        organisation=checkout.payment_request.case.organisation,
         event=WebhookEvent(
             event_id=f"local-{checkout_id}-{outcome}",
             type=f"local.{outcome}",

@@ -7,7 +7,15 @@ app_name = "payments"
 urlpatterns = [
     path("pay/<uuid:pk>/", views.pay, name="pay"),
     path("pay/<uuid:pk>/return/", views.pay_return, name="return"),
-    path("payments/webhooks/stripe", views.stripe_webhook, name="stripe-webhook"),
-    path("payments/webhooks/govuk-pay", views.govuk_pay_webhook, name="govuk-pay-webhook"),
+    path(
+        "payments/webhooks/stripe/<slug:council>",
+        views.stripe_webhook,
+        name="stripe-webhook",
+    ),
+    path(
+        "payments/webhooks/govuk-pay/<slug:council>",
+        views.govuk_pay_webhook,
+        name="govuk-pay-webhook",
+    ),
     path("payments/local/<uuid:pk>/", views.local_checkout, name="local-checkout"),
 ]

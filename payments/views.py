@@ -9,11 +9,21 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases.models import Organisation
 from config.tasks import enqueue
 from payments.models import LocalCheckout, PaymentRequest
-from payments.providers import InvalidSignature, ProviderError, govuk_pay, stripe
+from payments.providers import (
+    InvalidSignature,
+    MalformedEvent,
+    NotConfigured,
+    ProviderError,
+    govuk_pay,
+    stripe,
+    webhook_secret,
+)
 from payments.services import (
     PaymentError,
+    payment_can_be_taken,
     payment_check_with_provider,
     payment_start_checkout,
     payment_webhook,
@@ -32,11 +42,13 @@ def _urls(request: PaymentRequest) -> dict[str, str]:
 @require_http_methods(["GET", "HEAD", "POST"])
 def pay(request, pk):
     """GET: what is owed, with a button. POST: to the provider's checkout (reused if open)."""
-    payment = get_object_or_404(PaymentRequest.objects.select_related("case"), pk=pk)
+    payment = get_object_or_404(PaymentRequest.objects.select_related("case__organisation"), pk=pk)
     context = {"payment": payment, "case": payment.case}
     if request.method == "POST":
         try:
             payment = payment_start_checkout(payment_request=payment, **_urls(payment))
+        except NotConfigured:  # caseworkers have been told; the fee is still owed
+            return render(request, "payments/unavailable.html", context, status=503)
         except ProviderError:
             return render(request, "payments/try_again.html", context, status=503)
         except PaymentError as exc:
@@ -45,13 +57,15 @@ def pay(request, pk):
                 request, "payments/pay.html", {**context, "problem": str(exc)}, status=409
             )
         return HttpResponseRedirect(payment.checkout_url, status=303)
+    if payment.is_payable and not payment_can_be_taken(payment):
+        return render(request, "payments/unavailable.html", context, status=503)
     return render(request, "payments/pay.html", context)
 
 
 @require_safe
 def pay_return(request, pk):
     """Back from the provider: ask the provider what happened; never trust the redirect."""
-    payment = get_object_or_404(PaymentRequest.objects.select_related("case"), pk=pk)
+    payment = get_object_or_404(PaymentRequest.objects.select_related("case__organisation"), pk=pk)
     context = {"payment": payment, "case": payment.case}
     try:
         payment = payment_check_with_provider(payment_request=payment, source="return page")
@@ -63,31 +77,40 @@ def pay_return(request, pk):
     return render(request, "payments/pay.html", {**context, "not_paid": True})
 
 
-def _webhook(request, provider: str, verify, header: str):
+def _webhook(request, council: str, provider: str, verify, header: str):
+    """A provider's webhook to one council's URL, checked with that council's secret."""
+    organisation = get_object_or_404(Organisation, slug=council)
+    secret = webhook_secret(provider, organisation.slug)
     try:
-        event = verify(request.body, request.headers.get(header, ""))
+        event = verify(request.body, request.headers.get(header, ""), secret)
     except InvalidSignature as exc:
-        logger.warning("%s webhook refused: %s", provider, exc)
+        logger.warning("%s webhook for %s refused: %s", provider, council, exc)
         return JsonResponse({"error": "invalid signature"}, status=400)
-    outcome = payment_webhook(provider=provider, event=event)
+    except MalformedEvent as exc:
+        logger.warning("%s webhook for %s unusable: %s", provider, council, exc)
+        return JsonResponse({"error": f"not an event we can use: {exc}"}, status=400)
+    outcome = payment_webhook(provider=provider, organisation=organisation, event=event)
     return JsonResponse({"ok": True, "outcome": outcome})
 
 
 @csrf_exempt
 @require_POST
-def stripe_webhook(request):
-    return _webhook(request, "stripe", stripe.verify_webhook, "Stripe-Signature")
+def stripe_webhook(request, council):
+    return _webhook(request, council, "stripe", stripe.verify_webhook, "Stripe-Signature")
 
 
 @csrf_exempt
 @require_POST
-def govuk_pay_webhook(request):
-    return _webhook(request, "govuk_pay", govuk_pay.verify_webhook, "Pay-Signature")
+def govuk_pay_webhook(request, council):
+    return _webhook(request, council, "govuk_pay", govuk_pay.verify_webhook, "Pay-Signature")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def local_checkout(request, pk):
-    """The local provider's hosted page: pay, decline or abandon (no real money)."""
+    """The local provider's hosted page: pay, decline or abandon (no real money). It exists
+    only where LOCAL_BACKENDS is on (a laptop, a demo site)."""
+    if not settings.LOCAL_BACKENDS:
+        raise Http404("No such page")
     checkout = get_object_or_404(LocalCheckout.objects.select_related("payment_request"), pk=pk)
     if request.method == "POST":
         choice = request.POST.get("outcome")

@@ -10,7 +10,14 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from cases import process_id
-from cases.models import Membership, Organisation, Role, Service, ServiceConfig
+from cases.models import (
+    Membership,
+    Organisation,
+    PaymentProvider,
+    Role,
+    Service,
+    ServiceConfig,
+)
 from cases.services import Actor, case_create
 from cases.workflows import workflow_class
 
@@ -32,6 +39,7 @@ class ServiceConfigFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     service = Service.BLUE_BADGE
     fee_pence = 0
+    payment_provider = PaymentProvider.LOCAL  # the tests run with LOCAL_BACKENDS on
 
 
 class UserFactory(factory.django.DjangoModelFactory):

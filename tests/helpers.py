@@ -26,6 +26,7 @@ def run_manage(*args: str, env: dict[str, str | None] | None = None, timeout: in
     """
     full_env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
     full_env.pop("HTTPS_ONLY", None)
+    full_env.pop("LOCAL_BACKENDS", None)  # on for the tests; a deployment leaves it off
     full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set while browser tests run
     for key, value in (env or {}).items():
         if value is None:
@@ -41,3 +42,16 @@ def run_manage(*args: str, env: dict[str, str | None] | None = None, timeout: in
         timeout=timeout,
         check=False,
     )
+
+
+def use_secrets(settings, **variables: str) -> None:
+    """Provider credentials as the environment would hold them: NAME for every council, or
+    NAME_<COUNCIL> for one (see config/secrets.py), added to those already set."""
+    from config import secrets
+
+    environ = {
+        name + (f"_{suffix}" if suffix else ""): value
+        for name, values in settings.COUNCIL_SECRETS.items()
+        for suffix, value in values.items()
+    }
+    settings.COUNCIL_SECRETS = secrets.from_environment({**environ, **variables})

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 
 from cases import process_id
 from cases.admin.evidence import EvidenceInline, download_path
+from cases.admin.extensions import CASE_INLINES
 from cases.admin.scoping import (
     MemberReadOnlyInline,
     ScopedAdmin,
@@ -204,10 +205,7 @@ class CaseAdmin(ScopedAdmin):
     readonly_fields = fields
 
     def get_inlines(self, request, obj):
-        from notify.admin import NotificationInline
-        from payments.admin import PaymentRequestInline
-
-        return [EvidenceInline, CaseEventInline, NotificationInline, PaymentRequestInline]
+        return [EvidenceInline, CaseEventInline, *CASE_INLINES]
 
     # --- Columns ---------------------------------------------------------------------
 

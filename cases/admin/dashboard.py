@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from cases.admin.extensions import DASHBOARD_PANELS, Attention, Table
 from cases.admin.scoping import councils_of
 from cases.models import Case
 from cases.workflows import WORKFLOWS
@@ -33,9 +34,6 @@ def _per_week(queryset, field: str, start) -> dict:
 
 
 def dashboard_context(user) -> dict:
-    from notify.models import FAILED_STATUSES, InboundSms, Notification
-    from payments.models import PaymentRequest
-
     cases = _scoped(Case.objects.all(), user, "organisation")
     open_cases = cases.open()
 
@@ -63,9 +61,10 @@ def dashboard_context(user) -> dict:
         week["new_y"] = 120 - week["new_height"]
         week["closed_y"] = 120 - week["closed_height"]
 
-    notifications = _scoped(Notification.objects.all(), user, "organisation")
-    payments = _scoped(PaymentRequest.objects.all(), user, "case__organisation")
-    inbound = _scoped(InboundSms.objects.all(), user, "case__organisation")
+    def scoped(queryset, field: str):
+        return _scoped(queryset, user, field)
+
+    items = [item for panel in DASHBOARD_PANELS for item in panel(user, scoped)]
     return {
         "by_stage": by_stage,
         "open_count": open_cases.count(),
@@ -73,16 +72,6 @@ def dashboard_context(user) -> dict:
         "unassigned_count": open_cases.filter(assigned_to__isnull=True).count(),
         "weeks": weeks,
         "chart_width": 70 * WEEKS,
-        "failed_notifications": notifications.filter(status__in=FAILED_STATUSES)
-        .select_related("case")
-        .order_by("-created_at")[:10],
-        "failed_notification_count": notifications.filter(status__in=FAILED_STATUSES).count(),
-        "unpaid_count": payments.filter(status__in=PaymentRequest.PAYABLE_STATUSES).count(),
-        "unpaid_old_count": payments.filter(
-            status__in=PaymentRequest.PAYABLE_STATUSES,
-            created_at__lt=timezone.now() - timedelta(days=7),
-        ).count(),
-        "texts_needing_attention": inbound.filter(
-            outcome=InboundSms.Outcome.NEEDS_ATTENTION
-        ).count(),
+        "attention": [item for item in items if isinstance(item, Attention)],
+        "attention_tables": [item for item in items if isinstance(item, Table)],
     }

@@ -1,10 +1,16 @@
 """Staff sign-in: failed attempts are throttled, and two-factor authentication (TOTP,
-django-otp) is required on every admin page when STAFF_TWO_FACTOR is on."""
+django-otp) is required on every admin page when STAFF_TWO_FACTOR is on.
+
+The throttle counts failures per account (as authentication sees the name: the form's
+normalised username, so "admin ", "ADMIN" or full-width letters are the same account) and
+per address. A stranger's guesses must not lock the owner out: a browser that has signed
+in to the account before carries a signed device cookie, and there only that device's own
+failures count.
+"""
 
 import base64
 import hashlib
 import io
-import time
 
 import qrcode
 import qrcode.image.svg
@@ -12,38 +18,84 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cases.ratelimit import claim, count
 from config.net import client_ip
-from notify.limiter import claim, count
 
 WINDOW_SECONDS = 15 * 60
 EXEMPT = ("/admin/login/", "/admin/logout/", "/admin/two-factor/", "/admin/jsi18n/")
+DEVICE_COOKIE = "waymark_staff_device"
+DEVICE_SALT = "waymark.staff-device"
+DEVICE_MAX_AGE = 365 * 24 * 60 * 60
 
 
 def _key(what: str, value: str) -> str:
-    return "signin:" + what + ":" + hashlib.sha256(value.lower().encode()).hexdigest()[:32]
+    return "signin:" + what + ":" + hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _account(username: str) -> str:
+    """The account a sign-in is for: the user it names, or (no such user) the name itself,
+    case-folded, so variants of one name share one counter."""
+    model = get_user_model()
+    user = model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
+    return f"user-{user.pk}" if user else "name-" + username.casefold()
+
+
+def _device(request, account: str) -> str:
+    """This browser's device ID for the account, if it signed in to it before; else ""."""
+    value = request.COOKIES.get(DEVICE_COOKIE, "") if request else ""
+    try:
+        found = signing.loads(value, salt=DEVICE_SALT, max_age=DEVICE_MAX_AGE)
+    except signing.BadSignature:
+        return ""
+    if not isinstance(found, dict) or found.get("account") != account:
+        return ""
+    return str(found.get("device", ""))
+
+
+def remember_device(request, response) -> None:
+    """After a good sign-in: mark this browser as one of the account's own devices."""
+    account = f"user-{request.user.pk}"
+    device = _device(request, account) or get_random_string(16)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        signing.dumps({"account": account, "device": device}, salt=DEVICE_SALT),
+        max_age=DEVICE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+        path="/admin/",
+    )
 
 
 class ThrottledAuthenticationForm(AdminAuthenticationForm):
     """The admin sign-in form, refusing further tries after too many failures in 15 minutes
-    for one account or from one address."""
+    for one account or from one address — or, on a device the account has used before,
+    from that device."""
 
     def clean(self):
-        window = int(time.time() // WINDOW_SECONDS)
-        username = self.data.get("username", "")
-        address = client_ip(self.request) if self.request else ""
-        keys = [_key("user", username), _key("ip", address)]
+        # The username field has already normalised the name (NFKC, stripped).
+        account = _account(self.cleaned_data.get("username") or "")
+        device = _device(self.request, account)
+        if device:
+            keys = [_key("device", f"{account}:{device}")]
+        else:
+            address = client_ip(self.request) if self.request else ""
+            keys = [_key("user", account), _key("ip", address)]
         limit = settings.STAFF_SIGNIN_ATTEMPTS
-        if any(count(key, window) >= limit for key in keys):
+        if any(count(key, WINDOW_SECONDS) >= limit for key in keys):
             raise forms.ValidationError(
                 "Too many failed sign-in attempts. Wait 15 minutes and try again.",
                 code="throttled",
@@ -52,8 +104,17 @@ class ThrottledAuthenticationForm(AdminAuthenticationForm):
             return super().clean()
         except forms.ValidationError:
             for key in keys:
-                claim(key, window)
+                claim(key, WINDOW_SECONDS)
             raise
+
+
+def staff_login(request, extra_context=None):
+    """The admin's own sign-in page, remembering the device once a sign-in succeeds."""
+    response = admin.site.login(request, extra_context)
+    signed_in = request.method == "POST" and response.status_code == 302
+    if signed_in and request.user.is_authenticated:
+        remember_device(request, response)
+    return response
 
 
 class TwoFactorMiddleware:

@@ -13,8 +13,15 @@ if TYPE_CHECKING:
 
 WORKFLOWS: dict[str, type[Case]] = {}
 
+# The part of the workflow contract (declared on `Case`) that has no default.
+REQUIRED = ("SERVICE", "PREFIX", "TITLE", "INITIAL_STATE", "AnswersForm")
+
 
 def register(workflow: type[Case]) -> type[Case]:
+    missing = [name for name in REQUIRED if not hasattr(workflow, name)]
+    missing += [name for name in ("STAGES", "STATE_LABELS") if not getattr(workflow, name)]
+    if missing:
+        raise TypeError(f"{workflow.__name__} does not set {', '.join(missing)}")
     WORKFLOWS[workflow.SERVICE] = workflow
     return workflow
 

@@ -9,11 +9,14 @@ Its `@transition` methods change only the case itself; everything around a trans
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import get_language
 
 
@@ -92,7 +95,52 @@ class RequestPayment:
     when: str | None = None
 
 
+@dataclass(frozen=True)
+class CaseClosed:
+    """Raised by `cases.services` (never declared) when a transition closes a case: apps
+    that hold something open for it (a fee still owed) settle it."""
+
+
 Hook = Notify | RequestPayment
+
+
+@dataclass(frozen=True)
+class SmsKeyword:
+    """A text message word that runs one of the workflow's transitions as the citizen.
+
+    `words` are matched after `notify.inbound.keyword` tidies the text ("Not fixed!" is
+    "NOT FIXED"). With `confirm_words`, the first text only asks the citizen to confirm
+    (with the `confirm_event` message) and one of those words, within the confirmation
+    window, runs the transition. `with_message` passes the text on as the citizen's message.
+    """
+
+    words: frozenset[str]
+    transition: str
+    confirm_words: tuple[str, ...] = ()  # the first is the one the citizen is asked for
+    confirm_event: str = ""
+    with_message: bool = False
+
+
+def sms_keyword(
+    words: set[str],
+    transition: str,
+    *,
+    confirm_words: tuple[str, ...] = (),
+    confirm_event: str = "",
+    with_message: bool = False,
+) -> SmsKeyword:
+    return SmsKeyword(
+        frozenset(words), transition, tuple(confirm_words), confirm_event, with_message
+    )
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A transition that happens with time: the nightly job runs `transition` as the system
+    on every case of the workflow matching `due(today, now)` (a Q object)."""
+
+    transition: str
+    due: Callable[[date, datetime], Q]
 
 
 @dataclass(frozen=True)

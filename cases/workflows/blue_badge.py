@@ -28,6 +28,7 @@ from cases.workflows.base import (
     RequestPayment,
     Stage,
     Text,
+    sms_keyword,
     step,
 )
 
@@ -82,10 +83,17 @@ class BlueBadgeCase(Case):
     AnswersForm = BlueBadgeAnswers
     ON_CREATE = (Notify("application_received"),)
     CREATED_TEXT = Text("We received your application", "Cawsom eich cais")
-    # The transitions payments.services runs when the provider has news.
     ON_PAYMENT = "payment_received"
     ON_PAYMENT_UNKNOWN = "payment_unknown"
     ON_PAYMENT_EXPIRED = "close_unpaid"
+    SMS_KEYWORDS = (
+        sms_keyword(
+            {"WITHDRAW"},
+            "withdraw",
+            confirm_words=("WITHDRAW YES", "CONFIRM"),
+            confirm_event="withdraw_confirm",
+        ),
+    )
 
     STATE_LABELS = {
         SUBMITTED: Text("Submitted", "Wedi'i gyflwyno"),

@@ -12,6 +12,7 @@ fixed or closed ─ reopen (citizen, within REOPEN_WINDOW_DAYS of the fix) ─�
 from datetime import date, datetime, timedelta
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django_fsm import transition
 
@@ -26,9 +27,11 @@ from cases.workflows.base import (
     CitizenAction,
     Notify,
     Outcome,
+    Scheduled,
     Stage,
     StepForm,
     Text,
+    sms_keyword,
     step,
 )
 
@@ -116,6 +119,25 @@ class StreetReportCase(Case):
     AnswersForm = StreetReportAnswers
     ON_CREATE = (Notify("report_received"),)
     CREATED_TEXT = Text("We received your report", "Cawsom eich adroddiad")
+    SMS_KEYWORDS = (
+        sms_keyword({"FIXED", "YES"}, "confirm_fixed"),
+        sms_keyword({"NOT FIXED", "NO"}, "reopen", with_message=True),
+    )
+    SCHEDULED = (
+        # The nightly job notices a repair date has passed without a fix...
+        Scheduled(
+            "repair_date_missed",
+            lambda today, now: Q(state=REPAIR_SCHEDULED, details__repair_date__lt=str(today)),
+        ),
+        # ...and closes a fixed report once the citizen's window to reopen it has passed.
+        Scheduled(
+            "close",
+            lambda today, now: Q(
+                state=FIXED,
+                details__fixed_at__lt=(now - timedelta(days=REOPEN_WINDOW_DAYS + 1)).isoformat(),
+            ),
+        ),
+    )
 
     STATE_LABELS = {
         REPORTED: Text("Reported", "Wedi'i adrodd"),

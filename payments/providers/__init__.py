@@ -2,18 +2,21 @@
 
 Each provider module is the only one that talks to its service: `stripe.py` (the only
 importer of the `stripe` library), `govuk_pay.py` (GOV.UK Pay's REST API) and `local.py`
-(a hosted page on this site, for development and demos). A provider whose credentials are
-not set falls back to the local provider, loudly in the log.
+(a hosted page on this site, for development and demos). Each council has its own
+account, so its own keys (`config.secrets`). Without them the local provider stands in
+only when LOCAL_BACKENDS is on (a laptop, a demo site), loudly in the log; otherwise
+`NotConfigured` is raised and the citizen is told they cannot pay online just now.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+
+from config import secrets
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +39,20 @@ class ProviderError(Exception):
         self.retryable = retryable
 
 
+class NotConfigured(ProviderError):
+    """The council has no credentials for its payment provider (and no local stand-in)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=False)
+
+
 class InvalidSignature(Exception):
     """A webhook whose signature does not check out: answer 400, change nothing."""
+
+
+class MalformedEvent(Exception):
+    """A validly signed webhook without what every event of its kind carries: answer 400,
+    change nothing (the provider shows the answer on its side)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class ProviderState:
     paid_pence: int = 0
     payment_id: str = ""  # Stripe's payment intent, for refunds
     refunded_pence: int | None = None
+    currency: str = "GBP"  # of paid_pence, as the provider says it
 
 
 @dataclass(frozen=True)
@@ -67,22 +83,38 @@ class WebhookEvent:
     payload: dict = field(default_factory=dict)
 
 
-def secret(variable: str, default_variable: str) -> str:
-    return os.environ.get(variable or default_variable, "")
+# Which secret each provider needs: its API key, and the secret its webhooks are signed with.
+API_KEYS = {"stripe": secrets.STRIPE_SECRET_KEY, "govuk_pay": secrets.GOVUK_PAY_API_KEY}
+WEBHOOK_SECRETS = {
+    "stripe": secrets.STRIPE_WEBHOOK_SECRET,
+    "govuk_pay": secrets.GOVUK_PAY_WEBHOOK_SECRET,
+}
 
 
-def provider_for(name: str, key_env: str = ""):
-    """The provider module's client for a council: Stripe, GOV.UK Pay, or local."""
+def provider_for(name: str, council_slug: str):
+    """The provider's client for a council: Stripe or GOV.UK Pay with the council's own
+    key; the local provider where LOCAL_BACKENDS allows it; otherwise NotConfigured."""
     from payments.providers import govuk_pay, local, stripe
 
-    if name == "stripe":
-        key = secret(key_env, "STRIPE_SECRET_KEY")
-        if key:
-            return stripe.StripeProvider(key)
-    elif name == "govuk_pay":
-        key = secret(key_env, "GOVUK_PAY_API_KEY")
-        if key:
-            return govuk_pay.GovukPayProvider(key, settings.GOVUK_PAY_API_BASE)
-    if name != "local":
-        logger.warning("No %s key is set (%s): using the local payment provider", name, key_env)
-    return local.LocalProvider()
+    variable = API_KEYS.get(name, "")
+    key = secrets.council_secret(variable, council_slug) if variable else ""
+    if key and name == "stripe":
+        return stripe.StripeProvider(key)
+    if key and name == "govuk_pay":
+        return govuk_pay.GovukPayProvider(key, settings.GOVUK_PAY_API_BASE)
+    if settings.LOCAL_BACKENDS:
+        if name != "local":
+            logger.warning(
+                "%s is not set: using the local payment provider (LOCAL_BACKENDS is on)",
+                secrets.variable(variable, council_slug),
+            )
+        return local.LocalProvider()
+    if not variable:
+        raise NotConfigured(
+            f"The {name} payment provider is for development and demos (LOCAL_BACKENDS is off)"
+        )
+    raise NotConfigured(f"{secrets.variable(variable, council_slug)} is not set")
+
+
+def webhook_secret(name: str, council_slug: str) -> str:
+    return secrets.council_secret(WEBHOOK_SECRETS[name], council_slug)

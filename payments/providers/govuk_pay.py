@@ -18,6 +18,7 @@ from payments.providers import (
     UNKNOWN,
     Checkout,
     InvalidSignature,
+    MalformedEvent,
     ProviderError,
     ProviderState,
     WebhookEvent,
@@ -36,17 +37,26 @@ STATES = {
 }
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _state(payment: dict) -> ProviderState:
-    state = payment.get("state") or {}
-    status = STATES.get(state.get("status"), UNKNOWN)
+    state = _dict(payment.get("state"))
+    status = STATES.get(str(state.get("status")), UNKNOWN)
     if status == FAILED and state.get("code") == "P0020":  # the citizen's session expired
         status = EXPIRED
-    refund = payment.get("refund_summary") or {}
+    payment_id = payment.get("payment_id")
     return ProviderState(
         status,
-        paid_pence=payment.get("amount", 0) if status == PAID else 0,
-        payment_id=payment.get("payment_id", ""),
-        refunded_pence=refund.get("amount_submitted"),
+        paid_pence=(_int(payment.get("amount")) or 0) if status == PAID else 0,
+        payment_id=payment_id if isinstance(payment_id, str) else "",
+        refunded_pence=_int(_dict(payment.get("refund_summary")).get("amount_submitted")),
+        currency="GBP",  # GOV.UK Pay takes payments in pounds only
     )
 
 
@@ -81,7 +91,13 @@ class GovukPayProvider:
             raise ProviderError(
                 f"GOV.UK Pay answered {response.status_code}: {detail}", retryable=retryable
             )
-        return response.json() if response.content else {}
+        try:
+            answer = response.json() if response.content else {}
+        except ValueError as exc:
+            raise ProviderError(f"GOV.UK Pay answered with something not JSON: {exc}") from exc
+        if not isinstance(answer, dict):
+            raise ProviderError("GOV.UK Pay answered with something not a JSON object")
+        return answer
 
     def create_checkout(self, request, *, return_url: str, cancel_url: str, idempotency_key: str):
         payment = self._call(
@@ -97,11 +113,11 @@ class GovukPayProvider:
             },
             idempotency_key=idempotency_key,
         )
-        return Checkout(
-            provider_id=payment["payment_id"],
-            url=payment["_links"]["next_url"]["href"],
-            expires_at=None,
-        )
+        payment_id = payment.get("payment_id")
+        url = _dict(_dict(payment.get("_links")).get("next_url")).get("href")
+        if not isinstance(payment_id, str) or not isinstance(url, str):
+            raise ProviderError("GOV.UK Pay did not give a payment ID and a payment page")
+        return Checkout(provider_id=payment_id, url=url, expires_at=None)
 
     def fetch_state(self, request) -> ProviderState:
         return _state(self._call("GET", f"/v1/payments/{request.provider_id}"))
@@ -118,26 +134,33 @@ class GovukPayProvider:
         return refund.get("refund_id", "")
 
 
-def verify_webhook(payload: bytes, signature: str) -> WebhookEvent:
-    """Checks `Pay-Signature` (hex HMAC-SHA256 of the raw body) in constant time."""
-    secret = settings.GOVUK_PAY_WEBHOOK_SECRET
+def verify_webhook(payload: bytes, signature: str, secret: str) -> WebhookEvent:
+    """Checks `Pay-Signature` (hex HMAC-SHA256 of the raw body) in constant time
+    (InvalidSignature), then reads the message (MalformedEvent)."""
     if not secret:
-        raise InvalidSignature("GOVUK_PAY_WEBHOOK_SECRET is not set")
-    expected = hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
-    if not signature or not hmac.compare_digest(expected, signature.strip().lower()):
+        raise InvalidSignature("The council's GOVUK_PAY_WEBHOOK_SECRET is not set")
+    expected = hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest().encode()
+    supplied = (signature or "").strip().lower().encode("utf-8", "replace")
+    if not hmac.compare_digest(expected, supplied):
         raise InvalidSignature("Pay-Signature does not match")
     try:
         message = json.loads(payload)
-        resource = message["resource"]
-        event_id = message["webhook_message_id"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidSignature(f"not a GOV.UK Pay webhook message: {exc}") from exc
-    state = _state(resource) if message.get("resource_type", "payment") == "payment" else None
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise MalformedEvent(f"not JSON: {exc}") from exc
+    if not isinstance(message, dict):
+        raise MalformedEvent("A GOV.UK Pay webhook message is a JSON object")
+    resource, event_id = message.get("resource"), message.get("webhook_message_id")
+    if not isinstance(resource, dict) or not isinstance(event_id, str) or not event_id:
+        raise MalformedEvent("A GOV.UK Pay webhook message has a resource and a message ID")
+    is_payment = message.get("resource_type", "payment") == "payment"
+    resource_id = message.get("resource_id") or resource.get("payment_id")
+    reference = _dict(resource.get("metadata")).get("payment_request")
+    event_type = message.get("event_type")
     return WebhookEvent(
         event_id=event_id,
-        type=message.get("event_type", ""),
-        payment_request_id=(resource.get("metadata") or {}).get("payment_request", ""),
-        provider_id=message.get("resource_id") or resource.get("payment_id", ""),
-        state=state,
+        type=event_type if isinstance(event_type, str) else "",
+        payment_request_id=reference if isinstance(reference, str) else "",
+        provider_id=resource_id if isinstance(resource_id, str) else "",
+        state=_state(resource) if is_payment else None,
         payload=message,
     )

@@ -15,6 +15,7 @@ from payments.providers import (
     PENDING,
     Checkout,
     InvalidSignature,
+    MalformedEvent,
     ProviderError,
     ProviderState,
     WebhookEvent,
@@ -29,13 +30,37 @@ def _client(api_key: str) -> stripe.StripeClient:
     return stripe.StripeClient(api_key, base_addresses=addresses, max_network_retries=0)
 
 
+def _get(obj, name: str, default=None):
+    """A field of a Stripe object, or `default` when the object lacks it (they are not
+    dicts: a missing field raises AttributeError)."""
+    try:
+        value = getattr(obj, name)
+    except (AttributeError, KeyError):
+        return default
+    return default if value is None else value
+
+
+def _id(value) -> str:
+    """An ID that Stripe may send as a string or as an expanded object."""
+    value = _get(value, "id", "") if not isinstance(value, str) else value
+    return value if isinstance(value, str) else ""
+
+
+def _pence(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def _session_state(session) -> ProviderState:
-    payment_intent = session.payment_intent or ""
-    if not isinstance(payment_intent, str):
-        payment_intent = payment_intent.id
-    if session.payment_status == "paid":
-        return ProviderState(PAID, paid_pence=session.amount_total or 0, payment_id=payment_intent)
-    if session.status == "expired":
+    payment_intent = _id(_get(session, "payment_intent", ""))
+    currency = str(_get(session, "currency", "")).upper()
+    if _get(session, "payment_status") == "paid":
+        return ProviderState(
+            PAID,
+            paid_pence=_pence(_get(session, "amount_total")),
+            payment_id=payment_intent,
+            currency=currency,
+        )
+    if _get(session, "status") == "expired":
         return ProviderState(EXPIRED, payment_id=payment_intent)
     return ProviderState(PENDING, payment_id=payment_intent)
 
@@ -107,39 +132,62 @@ def _retryable(exc: stripe.StripeError) -> bool:
     return status is None or status == 429 or status >= 500
 
 
-def verify_webhook(payload: bytes, signature: str) -> WebhookEvent:
-    """Checks `Stripe-Signature` on the raw body with the library; raises InvalidSignature."""
-    secret = settings.STRIPE_WEBHOOK_SECRET
+SESSION_EVENTS = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+}
+
+
+def verify_webhook(payload: bytes, signature: str, secret: str) -> WebhookEvent:
+    """Checks `Stripe-Signature` on the raw body with the library (InvalidSignature if it
+    does not check out), then reads the event (MalformedEvent if it lacks what its type
+    always carries)."""
     if not secret:
-        raise InvalidSignature("STRIPE_WEBHOOK_SECRET is not set")
+        raise InvalidSignature("The council's STRIPE_WEBHOOK_SECRET is not set")
     try:
         event = stripe.Webhook.construct_event(payload, signature, secret)
-    except (ValueError, stripe.SignatureVerificationError) as exc:
+    except stripe.SignatureVerificationError as exc:
         raise InvalidSignature(str(exc)) from exc
-    obj = event.data.object
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        # A header or body the library cannot even read (not UTF-8, not JSON, an array).
+        raise InvalidSignature(f"not a Stripe webhook: {type(exc).__name__}") from exc
+    event_id, event_type = _get(event, "id"), _get(event, "type")
+    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
+        raise MalformedEvent("A Stripe event has an id and a type")
+    obj = _get(_get(event, "data"), "object")
     state = None
-    payment_request_id = ""
-    provider_id = ""
-    if event.type.startswith("checkout.session."):
-        provider_id = obj.id
-        metadata = obj.metadata
-        from_metadata = (
-            metadata["payment_request"] if metadata and "payment_request" in metadata else ""
+    payment_request_id = provider_id = ""
+    if event_type in SESSION_EVENTS:
+        provider_id = _id(obj)
+        if not provider_id:
+            raise MalformedEvent(f"{event_type} without the session it is about")
+        reference = _get(obj, "client_reference_id") or _get(
+            _get(obj, "metadata"), "payment_request", ""
         )
-        payment_request_id = obj.client_reference_id or from_metadata
-        if event.type in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
-            state = _session_state(obj)
-        elif event.type == "checkout.session.async_payment_failed":
+        payment_request_id = reference if isinstance(reference, str) else ""
+        if event_type == "checkout.session.async_payment_failed":
             state = ProviderState(FAILED)
-        elif event.type == "checkout.session.expired":
+        elif event_type == "checkout.session.expired":
             state = ProviderState(EXPIRED)
-    elif event.type == "charge.refunded":
-        payment_intent = obj.payment_intent
-        provider_id = payment_intent if isinstance(payment_intent, str) else payment_intent.id
-        state = ProviderState(PAID, refunded_pence=obj.amount_refunded, payment_id=provider_id)
+        else:
+            state = _session_state(obj)
+    elif event_type == "charge.refunded":
+        provider_id = _id(_get(obj, "payment_intent", ""))
+        refunded = _get(obj, "amount_refunded")
+        if not provider_id or not isinstance(refunded, int):
+            raise MalformedEvent("charge.refunded without its payment intent and amount")
+        state = ProviderState(
+            PAID,
+            paid_pence=_pence(_get(obj, "amount")),
+            refunded_pence=refunded,
+            payment_id=provider_id,
+            currency=str(_get(obj, "currency", "")).upper(),
+        )
     return WebhookEvent(
-        event_id=event.id,
-        type=event.type,
+        event_id=event_id,
+        type=event_type,
         payment_request_id=payment_request_id,
         provider_id=provider_id,
         state=state,

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.helpers import PRODUCTION_ENV, run_manage
 
 PRINT_SETTINGS = """
@@ -75,10 +77,83 @@ def test_redis_broker_switch():
     assert "orm" not in q
 
 
-def test_check_deploy_is_clean_with_production_settings():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+@pytest.fixture(scope="module")
+def production_database(tmp_path_factory):
+    """Production settings on a migrated database of their own."""
+    path = tmp_path_factory.mktemp("production") / "db.sqlite3"
+    env = {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite:///{path}"}
+    migrated = run_manage("migrate", "--noinput", "-v0", env=env)
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    return env
+
+
+def test_check_deploy_is_clean_with_production_settings(production_database):
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production_database)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+# Every credential the demo councils need: Northshire charges through Stripe, Bryn Dewi
+# charges nothing; both send messages through GOV.UK Notify.
+DEMO_CREDENTIALS = {
+    "STRIPE_SECRET_KEY_NORTHSHIRE": "sk_live_northshire",
+    "STRIPE_WEBHOOK_SECRET_NORTHSHIRE": "whsec_northshire",
+    "NOTIFY_API_KEY_NORTHSHIRE": "live-northshire-key",
+    "NOTIFY_CALLBACK_TOKEN_NORTHSHIRE": "a-long-northshire-token",
+    "NOTIFY_API_KEY": "live-shared-key",  # Bryn Dewi uses the default
+    "NOTIFY_CALLBACK_TOKEN": "a-long-default-token",
+}
+
+
+@pytest.fixture(scope="module")
+def demo_councils(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "db.sqlite3"
+    env = {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite:///{path}"}
+    for command in (("migrate", "--noinput", "-v0"), ("seed_demo", "--allow-production")):
+        done = run_manage(*command, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return env
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("STRIPE_SECRET_KEY_NORTHSHIRE", "Northshire Council – Blue Badge application"),
+        ("STRIPE_WEBHOOK_SECRET_NORTHSHIRE", "Northshire Council – Blue Badge application"),
+        ("NOTIFY_API_KEY", "Bryn Dewi County Council"),  # the default only Bryn Dewi uses
+        ("NOTIFY_CALLBACK_TOKEN", "Bryn Dewi County Council"),
+    ],
+)
+def test_check_deploy_names_each_council_whose_credentials_are_missing(
+    demo_councils, missing, named
+):
+    env = {**demo_councils, **DEMO_CREDENTIALS, missing: None}
+    result = run_manage("check", "--deploy", env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert named in output
+    assert missing.removesuffix("_NORTHSHIRE") in output
+    other = "Bryn Dewi" if named.startswith("Northshire") else "Northshire"
+    assert other not in output
+
+
+def test_a_councils_own_variable_falls_back_to_the_default(demo_councils):
+    env = {**demo_councils, **DEMO_CREDENTIALS, "NOTIFY_API_KEY_NORTHSHIRE": None}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_passes_once_every_council_has_its_credentials(demo_councils):
+    env = {**demo_councils, **DEMO_CREDENTIALS}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_local_backends_are_on_outside_debug(production_database):
+    env = {**production_database, "LOCAL_BACKENDS": "1"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "waymark.W001" in result.stdout + result.stderr
 
 
 def test_check_deploy_flags_the_laptop_secret_key():

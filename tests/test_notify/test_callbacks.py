@@ -11,25 +11,31 @@ from django.urls import reverse
 
 from notify.models import InboundSms, Notification
 from tests.factories import council, new_case
+from tests.helpers import use_secrets
 
 pytestmark = pytest.mark.django_db
 
 TOKEN = "a-long-callback-token-for-tests"
-DELIVERY = "/notify/callbacks/delivery-status"
-INBOUND = "/notify/callbacks/inbound-sms"
+DELIVERY = "/notify/callbacks/northshire/delivery-status"
+INBOUND = "/notify/callbacks/northshire/inbound-sms"
 FIRST = "2025-05-14T12:15:30.000000Z"
 FIRST_AT = datetime(2025, 5, 14, 12, 15, 30, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
 def _callback_token(settings):
-    settings.NOTIFY_CALLBACK_TOKEN = TOKEN
+    use_secrets(settings, NOTIFY_CALLBACK_TOKEN_NORTHSHIRE=TOKEN)
 
 
 @pytest.fixture
-def sms_row():
+def northshire():
+    return council(slug="northshire", sms_inbound_number="+447700900000")
+
+
+@pytest.fixture
+def sms_row(northshire):
     """The text message a new case sends (queued, not yet sent)."""
-    case = new_case(council(), contact="sms")
+    case = new_case(northshire, contact="sms")
     return Notification.objects.get(case=case, channel="sms")
 
 
@@ -71,9 +77,40 @@ def inbound_body():
     }
 
 
-def test_the_urls_are_named():
-    assert reverse("notify:delivery-status") == DELIVERY
-    assert reverse("notify:inbound-sms") == INBOUND
+def test_the_urls_are_named_and_name_the_council():
+    assert reverse("notify:delivery-status", args=["northshire"]) == DELIVERY
+    assert reverse("notify:inbound-sms", args=["northshire"]) == INBOUND
+
+
+@pytest.mark.parametrize("url", [DELIVERY, INBOUND])
+def test_a_council_we_do_not_have_is_not_found(client, url):
+    response = post(client, {}, url=url.replace("northshire", "nowhere"))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("url", [DELIVERY, INBOUND])
+def test_another_councils_token_is_refused(client, settings, sms_row, url):
+    council(slug="bryn-dewi")
+    use_secrets(settings, NOTIFY_CALLBACK_TOKEN_BRYN_DEWI="bryn-dewis-own-long-token")
+    body = receipt(sms_row, "delivered") if url == DELIVERY else inbound_body()
+    before = snapshot()
+
+    assert post(client, body, url=url, token="bryn-dewis-own-long-token").status_code == 401
+    assert post(client, body, url=url.replace("northshire", "bryn-dewi")).status_code == 401
+    assert snapshot() == before
+    assert not InboundSms.objects.exists()
+
+
+def test_a_receipt_to_one_council_never_touches_another_councils_message(client, settings, sms_row):
+    bryn_dewi = council(slug="bryn-dewi")
+    use_secrets(settings, NOTIFY_CALLBACK_TOKEN_BRYN_DEWI="bryn-dewis-own-long-token")
+    theirs = Notification.objects.get(case=new_case(bryn_dewi, contact="sms"), channel="sms")
+    before = snapshot()
+
+    response = post(client, receipt(theirs, "delivered"))  # to Northshire's URL
+
+    assert response.status_code == 200
+    assert snapshot() == before
 
 
 # --- Authentication ----------------------------------------------------------------------
@@ -111,7 +148,7 @@ def test_a_call_without_our_token_is_refused_and_changes_nothing(client, sms_row
 def test_a_missing_or_short_token_setting_refuses_every_call(
     client, settings, sms_row, caplog, url, configured
 ):
-    settings.NOTIFY_CALLBACK_TOKEN = configured
+    settings.COUNCIL_SECRETS = {"NOTIFY_CALLBACK_TOKEN": {"NORTHSHIRE": configured}}
     before = snapshot()
     body = receipt(sms_row, "delivered") if url == DELIVERY else inbound_body()
 
@@ -122,13 +159,13 @@ def test_a_missing_or_short_token_setting_refuses_every_call(
     assert snapshot() == before
     assert not InboundSms.objects.exists()
     assert any(
-        r.levelno == logging.ERROR and "NOTIFY_CALLBACK_TOKEN" in r.getMessage()
+        r.levelno == logging.ERROR and "NOTIFY_CALLBACK_TOKEN_NORTHSHIRE" in r.getMessage()
         for r in caplog.records
     )
 
 
 @pytest.mark.parametrize("url", [DELIVERY, INBOUND])
-def test_only_post_is_allowed(client, url):
+def test_only_post_is_allowed(client, northshire, url):
     response = client.get(url, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 405
 
@@ -200,7 +237,7 @@ def test_an_interim_status_moves_a_message_on(client, sms_row):
     post(client, receipt(sms_row, "sending", completed_at=None))
 
     sms_row.refresh_from_db()
-    assert sms_row.status == Notification.Status.SENDING
+    assert sms_row.status == Notification.Status.CREATED  # Notify has it
     assert sms_row.completed_at is None
 
 
@@ -222,6 +259,8 @@ def test_a_receipt_for_a_message_we_do_not_know_is_accepted_and_ignored(client, 
         ({"status": "exploded"}, "Unknown status"),
         ({"status": None}, "Unknown status"),
         ({"status": "queued"}, "Unknown status"),
+        ({"status": {"nested": "object"}}, "Unknown status"),
+        ({"status": ["delivered"]}, "Unknown status"),
         ({"reference": None, "id": None}, "UUID"),
         ({"reference": "ST-1234", "id": "not-a-uuid"}, "UUID"),
         ({"reference": 12, "id": 34}, "UUID"),

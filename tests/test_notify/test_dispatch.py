@@ -17,12 +17,15 @@ import responses
 from django.utils import timezone
 from responses import matchers
 
+from cases import ratelimit
+from cases.models import RateWindow
 from notify import client as notify_client
-from notify import dispatch, limiter
-from notify.models import Notification, SendWindow, Status
+from notify import dispatch
+from notify.models import Notification, Status
 from notify.tasks import queue_due_notifications
 from notify.templates import TEMPLATES
 from tests.factories import council, new_case
+from tests.helpers import use_secrets
 
 pytestmark = pytest.mark.django_db
 
@@ -86,17 +89,16 @@ def _no_real_sleep(monkeypatch):
     def refuse(seconds):
         raise AssertionError(f"the rate limiter tried to sleep {seconds:.2f}s for real")
 
-    defaults = {**limiter.acquire.__kwdefaults__, "sleep": refuse}
-    monkeypatch.setattr(limiter.acquire, "__kwdefaults__", defaults)
+    defaults = {**ratelimit.acquire.__kwdefaults__, "sleep": refuse}
+    monkeypatch.setattr(ratelimit.acquire, "__kwdefaults__", defaults)
 
 
 @pytest.fixture
-def govuk(settings, monkeypatch) -> NotifyAccount:
+def govuk(settings) -> NotifyAccount:
     service_id, secret = str(uuid.uuid4()), str(uuid.uuid4())
     api_key = f"waymark_test-{service_id}-{secret}"
-    settings.NOTIFY_BACKEND = "govuk"
     settings.NOTIFY_API_BASE_URL = BASE_URL
-    monkeypatch.setenv("NOTIFY_API_KEY", api_key)
+    use_secrets(settings, NOTIFY_API_KEY=api_key)
     return NotifyAccount(service_id=service_id, secret=secret, api_key=api_key)
 
 
@@ -361,7 +363,7 @@ def test_a_passing_failure_is_retried_later_and_sent_once(
     assert dispatch.deliver(str(row.pk)) == "skipped"
     assert len(fake_notify.calls) == 1
 
-    SendWindow.objects.all().delete()  # any rate-limit pause is over by then
+    RateWindow.objects.all().delete()  # any rate-limit pause is over by then
     make_due(row)
     assert dispatch.deliver(str(row.pk)) == "sent"
 
@@ -373,13 +375,13 @@ def test_a_passing_failure_is_retried_later_and_sent_once(
 def test_a_429_pauses_the_limiter_for_every_worker(govuk, fake_notify, settings):
     row = queued_row()
     fake_notify.post(SEND_URL["email"], status=429, json=RATE_LIMITED)
-    key = notify_client.backend_for().key_id
+    key = notify_client.backend_for(row.organisation.slug).key_id
 
     now = int(time.time())
     assert dispatch.deliver(str(row.pk)) == "retry"
 
-    windows = list(SendWindow.objects.filter(key=key).order_by("second"))
-    seconds = [w.second for w in windows]
+    windows = list(RateWindow.objects.filter(key=key).order_by("window"))
+    seconds = [w.window for w in windows]
     assert len(seconds) == dispatch.RATE_LIMIT_PAUSE_SECONDS == 10
     assert seconds == list(range(seconds[0], seconds[0] + 10))
     assert now <= seconds[0] <= now + 1
@@ -393,7 +395,9 @@ def test_a_429_pauses_the_limiter_for_every_worker(govuk, fake_notify, settings)
         slept.append(seconds_to_wait)
         clock[0] += seconds_to_wait
 
-    limiter.acquire(key, clock=lambda: clock[0], sleep=sleep)
+    ratelimit.acquire(
+        key, limit=settings.NOTIFY_SENDS_PER_SECOND, clock=lambda: clock[0], sleep=sleep
+    )
     assert len(slept) == 10
     assert int(clock[0]) == seconds[-1] + 1
 
@@ -457,6 +461,93 @@ def test_after_a_timeout_a_message_notify_accepted_is_found_not_sent_again(govuk
 
     assert dispatch.deliver(reference) == "skipped"
     assert len(posts(fake_notify)) == 1
+
+
+def test_a_receipt_that_lands_before_the_sends_timeout_keeps_the_message_delivered(
+    govuk, fake_notify, client, settings
+):
+    """Notify took the message and sent its delivery receipt while our request was still
+    waiting for an answer, which then timed out. The late timeout must not move the
+    delivered message back to queued (and so to a resend)."""
+    from notify.inbound import record_receipt
+
+    row = queued_row()
+    notify_id = uuid.uuid4()
+
+    def notify_delivers_then_the_answer_is_lost(request):
+        record_receipt(
+            organisation=row.organisation,
+            reference=row.pk,
+            notify_id=notify_id,
+            status="delivered",
+            completed_at=timezone.now(),
+        )
+        raise requests.exceptions.ReadTimeout("read timed out")
+
+    fake_notify.add_callback(
+        responses.POST, SEND_URL["email"], callback=notify_delivers_then_the_answer_is_lost
+    )
+
+    assert dispatch.deliver(str(row.pk)) == "settled-meanwhile"
+
+    row.refresh_from_db()
+    assert (row.status, row.notify_id) == (Status.DELIVERED, notify_id)
+    assert row.next_attempt_at is None
+    assert queue_due_notifications() == 0  # nothing to send again
+    assert dispatch.deliver(str(row.pk)) == "skipped"
+    assert len(posts(fake_notify)) == 1
+
+
+@pytest.mark.parametrize("failure", ["permanent", "gave-up"])
+def test_no_failure_overwrites_a_receipt_that_came_first(govuk, fake_notify, settings, failure):
+    from notify.inbound import record_receipt
+
+    settings.NOTIFY_MAX_ATTEMPTS = 1
+    row = queued_row()
+
+    def delivered_then(request):
+        record_receipt(
+            organisation=row.organisation,
+            reference=row.pk,
+            notify_id=uuid.uuid4(),
+            status="delivered",
+            completed_at=timezone.now(),
+        )
+        if failure == "permanent":
+            return (400, {}, json.dumps(BAD_REQUEST))
+        return (500, {}, json.dumps(SERVER_ERROR))
+
+    fake_notify.add_callback(responses.POST, SEND_URL["email"], callback=delivered_then)
+
+    dispatch.deliver(str(row.pk))
+
+    row.refresh_from_db()
+    assert row.status == Status.DELIVERED
+    assert not Notification.objects.filter(fallback_of=row).exists()
+
+
+def test_a_council_without_a_notify_key_has_its_messages_wait_visibly(settings, fake_notify):
+    """Outside LOCAL_BACKENDS no "delivered" comes from the local backend: the message
+    waits in the outbox, saying why, and goes once the council's key is set."""
+    settings.LOCAL_BACKENDS = False
+    settings.NOTIFY_API_BASE_URL = BASE_URL
+    row = queued_row()
+
+    assert dispatch.deliver(str(row.pk)) == "waiting"
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.notify_id) == (Status.QUEUED, 0, None)
+    assert row.last_error_type == "NotConfigured"
+    assert f"NOTIFY_API_KEY_{row.organisation.slug.upper().replace('-', '_')}" in row.last_error
+    assert row.next_attempt_at > timezone.now()
+    assert len(fake_notify.calls) == 0
+
+    use_secrets(settings, NOTIFY_API_KEY=f"waymark_test-{uuid.uuid4()}-{uuid.uuid4()}")
+    notify_id = str(uuid.uuid4())
+    fake_notify.post(SEND_URL["email"], status=201, json=accepted_answer(notify_id, str(row.pk)))
+    make_due(row)
+    assert dispatch.deliver(str(row.pk)) == "sent"
+    assert_sent(row, notify_id)
 
 
 def test_a_message_found_in_notifys_sending_state_leaves_the_claimed_state(govuk, fake_notify):
@@ -561,7 +652,7 @@ def test_a_row_left_sending_that_notify_never_got_is_queued_and_sent_once(govuk,
 
 
 def test_the_local_backend_marks_delivered_without_any_http(settings):
-    settings.NOTIFY_BACKEND = "local"
+    settings.LOCAL_BACKENDS = True  # and no key for the council
     row = queued_row()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.post(SEND_URL["email"], status=201, json=accepted_answer(str(uuid.uuid4()), ""))

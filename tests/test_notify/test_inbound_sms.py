@@ -1,5 +1,7 @@
-"""Text messages from citizens: found by phone number, acted on through cases.services as
-the citizen, and acted on once however often Notify delivers them."""
+"""Text messages from citizens: routed by the council's inbound number, matched to that
+council's cases by phone number, acted on through cases.services as the citizen — on the
+one case the text is about, never on several — and acted on once however often Notify
+delivers them."""
 
 import json
 import uuid
@@ -13,44 +15,63 @@ from cases.services import Actor, case_add_note
 from notify.inbound import keyword, process_inbound_sms, sender_number
 from notify.models import InboundSms, Notification
 from tests.factories import council, make_case, new_case
+from tests.helpers import use_secrets
 
 pytestmark = pytest.mark.django_db
 
 TOKEN = "a-long-callback-token-for-tests"
-URL = "/notify/callbacks/inbound-sms"
+URL = "/notify/callbacks/northshire/inbound-sms"
 PHONE = "+447911123456"  # the factories' applicant
+INBOUND_NUMBER = "07700900000"  # Northshire's, as Notify writes the destination
 Outcome = InboundSms.Outcome
 
 
 @pytest.fixture(autouse=True)
 def _settings(settings):
-    settings.NOTIFY_CALLBACK_TOKEN = TOKEN
+    use_secrets(
+        settings,
+        NOTIFY_CALLBACK_TOKEN_NORTHSHIRE=TOKEN,
+        NOTIFY_CALLBACK_TOKEN_BRYN_DEWI="bryn-dewis-callback-token",
+    )
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
 
 
 @pytest.fixture
 def organisation():
-    return council()
+    return council(slug="northshire", sms_inbound_number="+447700900000")
+
+
+@pytest.fixture
+def bryn_dewi():
+    return council(slug="bryn-dewi", sms_inbound_number="+447700900999")
 
 
 @pytest.fixture
 def text(client, django_capture_on_commit_callbacks):
     """Posts a text message as Notify would, runs what it queued, returns the stored row."""
 
-    def send(message, *, source="447911123456", notify_id=None):
+    def send(
+        message,
+        *,
+        source="447911123456",
+        notify_id=None,
+        destination=INBOUND_NUMBER,
+        council="northshire",
+        token=TOKEN,
+    ):
         body = {
             "id": notify_id or str(uuid.uuid4()),
             "source_number": source,
-            "destination_number": "07700900000",
+            "destination_number": destination,
             "message": message,
-            "date_received": "2025-05-14T12:15:30.000000Z",
+            "date_received": timezone.now().isoformat(),
         }
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
-                URL,
+                f"/notify/callbacks/{council}/inbound-sms",
                 data=json.dumps(body),
                 content_type="application/json",
-                headers={"Authorization": f"Bearer {TOKEN}"},
+                headers={"Authorization": f"Bearer {token}"},
             )
         assert response.status_code == 200, response.content
         assert response.json() == {"ok": True}
@@ -107,15 +128,30 @@ def test_the_sender_number_is_normalised_as_cases_store_it(source, expected):
 # --- Storing ----------------------------------------------------------------------------
 
 
-def test_the_message_is_stored_as_notify_sent_it(text, organisation):
+def test_the_message_is_stored_as_notify_sent_it(client, organisation):
     new_case(organisation, contact="sms")
+    body = {
+        "id": str(uuid.uuid4()),
+        "source_number": "447911123456",
+        "destination_number": "07700900000",
+        "message": "Hello",
+        "date_received": "2025-05-14T12:15:30.000000Z",
+    }
 
-    inbound = text("Hello", source="447911123456")
+    response = client.post(
+        URL,
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
 
+    assert response.status_code == 200
+    inbound = InboundSms.objects.get()
     assert inbound.source_number == "447911123456"
     assert inbound.destination_number == "07700900000"
     assert inbound.message == "Hello"
     assert inbound.received_at == datetime(2025, 5, 14, 12, 15, 30, tzinfo=UTC)
+    assert inbound.organisation == organisation
 
 
 @pytest.mark.parametrize(
@@ -129,7 +165,7 @@ def test_the_message_is_stored_as_notify_sent_it(text, organisation):
         {"id": "abc", "source_number": "447911123456", "message": 7},
     ],
 )
-def test_a_message_we_cannot_use_is_refused_and_not_stored(client, body):
+def test_a_message_we_cannot_use_is_refused_and_not_stored(client, organisation, body):
     response = client.post(
         URL,
         data=json.dumps(body),
@@ -272,15 +308,40 @@ def test_fixed_with_no_fixed_report_becomes_a_note(text, organisation, message):
     assert (inbound.outcome, inbound.case) == (Outcome.NEEDS_ATTENTION, case)
 
 
-def test_fixed_with_two_fixed_reports_becomes_a_note_on_each(text, organisation):
+def test_fixed_with_two_fixed_reports_asks_which_and_closes_neither(text, organisation):
     cases = [make_case(organisation, Service.STREET_REPORT, "fixed") for _ in range(2)]
 
     inbound = text("FIXED")
 
     for case in cases:
         assert reload(case).state == "fixed"
-        assert only_note(case).data["needs_attention"] is True
-    assert inbound.outcome == Outcome.NEEDS_ATTENTION
+        assert not notes(case)
+    assert inbound.outcome == Outcome.ASKED
+    question = Notification.objects.get(event="which_case")
+    assert (question.channel, question.recipient) == ("sms", PHONE)
+    assert all(case.reference in question.body for case in cases)
+
+
+def test_fixed_naming_its_report_closes_that_one_only(text, organisation):
+    first, second = (make_case(organisation, Service.STREET_REPORT, "fixed") for _ in range(2))
+
+    inbound = text(f"{second.reference.lower().replace('-', ' ')} fixed")
+
+    assert (reload(first).state, reload(second).state) == ("fixed", "closed")
+    assert (inbound.outcome, inbound.case) == (Outcome.ACTED, reload(second))
+
+
+def test_a_reply_with_just_the_reference_answers_which_case(text, organisation):
+    first, second = (make_case(organisation, Service.STREET_REPORT, "fixed") for _ in range(2))
+    asked = text("FIXED")
+
+    answer = text(first.reference)
+
+    assert (reload(first).state, reload(second).state) == ("closed", "fixed")
+    asked.refresh_from_db()
+    assert (asked.outcome, asked.case) == (Outcome.ACTED, reload(first))
+    assert (answer.outcome, answer.case) == (Outcome.ACTED, reload(first))
+    assert first.reference in answer.action
 
 
 def test_not_fixed_after_the_window_becomes_a_note(text, organisation):
@@ -310,7 +371,8 @@ def test_withdraw_asks_for_confirmation_and_changes_nothing_yet(text, organisati
     assert "WITHDRAW YES" in confirm.body
     assert case.reference in confirm.body
     note = only_note(case)
-    assert "withdraw_requested_at" in note.data
+    assert note.data["confirm_transition"] == "withdraw"
+    assert "confirm_requested_at" in note.data
     assert note.data["needs_attention"] is False
     assert confirm.case_event == note
     assert (inbound.outcome, inbound.case) == (Outcome.ACTED, case)
@@ -367,7 +429,7 @@ def test_withdraw_yes_more_than_48_hours_after_the_request_becomes_a_note(text, 
         case=case,
         actor=Actor.citizen(case, "text message"),
         text="Texted WITHDRAW",
-        data={"withdraw_requested_at": requested},
+        data={"confirm_transition": "withdraw", "confirm_requested_at": requested},
     )
 
     inbound = text("WITHDRAW YES")
@@ -391,19 +453,105 @@ def test_withdraw_with_nothing_to_withdraw_becomes_a_note(text, organisation):
 # --- Anything else ---------------------------------------------------------------------
 
 
-def test_any_other_message_is_a_note_for_a_caseworker_on_each_case(text, organisation):
+def test_any_other_message_is_a_note_for_a_caseworker_on_the_case(text, organisation):
     badge = new_case(organisation, contact="sms")
-    report = new_case(organisation, Service.STREET_REPORT, contact="email")
     someone_else = new_case(organisation, contact="sms", phone="07700 900123")
 
     inbound = text("When will my badge arrive?")
 
-    for case in (badge, report):
-        note = only_note(case)
-        assert note.reason == "When will my badge arrive?"
-        assert note.data == {"inbound_sms": inbound.notify_id, "needs_attention": True}
-        assert (note.actor_kind, note.actor_label) == ("citizen", f"text message from {PHONE}")
+    note = only_note(badge)
+    assert note.reason == "When will my badge arrive?"
+    assert note.data == {"inbound_sms": inbound.notify_id, "needs_attention": True}
+    assert (note.actor_kind, note.actor_label) == ("citizen", f"text message from {PHONE}")
     assert not notes(someone_else)
-    assert inbound.outcome == Outcome.NEEDS_ATTENTION
-    assert inbound.case in (badge, report)
+    assert (inbound.outcome, inbound.case) == (Outcome.NEEDS_ATTENTION, badge)
     assert inbound.action
+
+
+def test_a_message_that_could_be_about_several_cases_asks_which_one(text, organisation):
+    badge = new_case(organisation, contact="sms")
+    report = new_case(organisation, Service.STREET_REPORT, contact="email")
+
+    inbound = text("When will my badge arrive?")
+
+    assert not notes(badge)
+    assert not notes(report)
+    assert (inbound.outcome, inbound.case) == (Outcome.ASKED, None)
+
+    answer = text(f"It is about {badge.reference}")  # not just the reference: a new note
+
+    assert only_note(badge).reason == f"It is about {badge.reference}"
+    assert answer.outcome == Outcome.NEEDS_ATTENTION
+
+    text(badge.reference)  # just the reference: the text we asked about goes on the case
+
+    assert [n.reason for n in notes(badge)][-1] == "When will my badge arrive?"
+    inbound.refresh_from_db()
+    assert (inbound.outcome, inbound.case) == (Outcome.NEEDS_ATTENTION, badge)
+    assert not notes(report)
+
+
+# --- Only the council the text was sent to --------------------------------------------------
+
+
+def test_a_text_acts_only_on_the_cases_of_the_council_it_was_sent_to(text, organisation, bryn_dewi):
+    ours = make_case(organisation, Service.STREET_REPORT, "fixed")
+    theirs = make_case(bryn_dewi, Service.STREET_REPORT, "fixed")
+    theirs_too = new_case(bryn_dewi, contact="sms")
+
+    inbound = text("FIXED")
+    text("STOP")
+
+    assert (reload(ours).state, reload(theirs).state) == ("closed", "fixed")
+    assert reload(theirs_too).contact_preference == "sms"
+    assert not notes(theirs)
+    assert not notes(theirs_too)
+    assert inbound.organisation == organisation
+
+
+def test_a_text_to_the_other_councils_number_reaches_only_that_council(
+    text, organisation, bryn_dewi
+):
+    ours = new_case(organisation, contact="sms")
+    theirs = new_case(bryn_dewi, contact="sms")
+
+    inbound = text(
+        "Hello", destination="07700900999", council="bryn-dewi", token="bryn-dewis-callback-token"
+    )
+
+    assert only_note(theirs).reason == "Hello"
+    assert not notes(ours)
+    assert (inbound.organisation, inbound.case) == (bryn_dewi, theirs)
+
+
+@pytest.mark.parametrize(
+    "destination",
+    ["07700900999", "07700900123", "", "not a number"],
+    ids=["another-councils", "nobodys", "none", "nonsense"],
+)
+def test_a_text_to_a_number_that_is_not_the_councils_is_held(
+    text, organisation, bryn_dewi, destination
+):
+    case = new_case(organisation, contact="sms")
+    theirs = new_case(bryn_dewi, contact="sms")
+    events = CaseEvent.objects.count()
+
+    inbound = text("STOP", destination=destination)
+
+    assert (inbound.outcome, inbound.organisation, inbound.case) == (Outcome.HELD, None, None)
+    assert "national administrator" in inbound.action
+    assert CaseEvent.objects.count() == events
+    assert reload(case).contact_preference == reload(theirs).contact_preference == "sms"
+    assert process_inbound_sms(inbound.pk) == "skipped"
+
+
+def test_held_texts_are_shown_only_to_national_administrators(
+    client, text, organisation, admin_user
+):
+    from tests.factories import caseworker
+
+    text("Held text for the administrators", destination="07700900123")
+    client.force_login(caseworker(organisation, role="admin"))
+    assert "Held text" not in client.get("/admin/notify/inboundsms/").text
+    client.force_login(admin_user)
+    assert "Held text" in client.get("/admin/notify/inboundsms/").text

@@ -15,6 +15,7 @@ from notify.models import Notification, Status
 from notify.services import notification_cancel, notification_retry, sms_allowance
 from notify.templates import TEMPLATES
 from tests.factories import caseworker, council, new_case
+from tests.helpers import use_secrets
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +48,25 @@ def test_retry_and_cancel_through_the_admin_respect_roles(client):
     row.refresh_from_db()
     assert row.status == Status.PERMANENT_FAILURE
 
+    assert not row.resends.exists()
+
     client.force_login(caseworker(organisation, role=Role.EDITOR))
     client.post(
         "/admin/notify/notification/",
         {"action": "retry", "_selected_action": [str(row.pk)]},
     )
     row.refresh_from_db()
-    assert row.status == Status.QUEUED
-    assert row.attempts == 0
+    assert row.status == Status.PERMANENT_FAILURE  # a status never goes back
+    resend = row.resends.get()
+    assert (resend.status, resend.attempts, resend.body) == (Status.QUEUED, 0, row.body)
+    assert (resend.recipient, resend.case_id) == (row.recipient, row.case_id)
+
+    # Sending it again once more does not make a second copy.
+    client.post(
+        "/admin/notify/notification/",
+        {"action": "retry", "_selected_action": [str(row.pk)]},
+    )
+    assert row.resends.count() == 1
 
 
 def test_cancel_stops_only_messages_not_yet_sent():
@@ -111,10 +123,9 @@ def test_allowance_page_lists_the_users_councils(client, admin_user):
 
 
 @pytest.fixture
-def notify_account(settings, monkeypatch):
-    settings.NOTIFY_BACKEND = "govuk"
+def notify_account(settings):
     settings.NOTIFY_API_BASE_URL = "https://notify.test"
-    monkeypatch.setenv("NOTIFY_API_KEY", f"waymark_test-{uuid.uuid4()}-{uuid.uuid4()}")
+    use_secrets(settings, NOTIFY_API_KEY=f"waymark_test-{uuid.uuid4()}-{uuid.uuid4()}")
     notify_client._clients.clear()
     yield
     notify_client._clients.clear()
@@ -168,8 +179,7 @@ def test_check_notify_templates_reports_missing_wrong_type_and_placeholder_diffe
     assert "report_inspected / email / en: no template ID configured" in report
 
 
-def test_check_notify_templates_says_when_there_is_no_key(settings):
-    settings.NOTIFY_BACKEND = "local"
+def test_check_notify_templates_says_when_there_is_no_key():
     council(slug="nokey", services=["street_report"])
     with pytest.raises(CommandError):
         call_command(
@@ -178,7 +188,7 @@ def test_check_notify_templates_says_when_there_is_no_key(settings):
             "nokey",
             stdout=(out := io.StringIO()),
         )
-    assert "no GOV.UK Notify API key" in out.getvalue()
+    assert "no GOV.UK Notify API key (set NOTIFY_API_KEY_NOKEY)" in out.getvalue()
 
 
 def test_the_notification_list_links_to_the_outbox_and_the_allowance(client, admin_user):

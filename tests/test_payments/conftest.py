@@ -3,19 +3,24 @@ the real services, and the settings each provider needs (only the far end is fak
 
 import pytest
 
-from cases.models import Case, Service
+from cases.models import Case, Organisation, Service
 from cases.services import Actor, case_transition
 from payments.models import PaymentRequest
 from tests.factories import council, new_case
+from tests.helpers import use_secrets
+
+COUNCIL = "northshire"  # the council every case here belongs to (its webhook URLs name it)
 
 
 @pytest.fixture
 def awaiting_payment(admin_user):
     """Returns make(provider, language="en") → (case, payment request) for a case the
-    council approved with a £10.00 fee, paid through `provider`."""
+    council (Northshire) approved with a £10.00 fee, paid through `provider`."""
 
     def make(provider: str, *, language: str = "en"):
-        organisation = council(fee_pence=1000)
+        organisation = Organisation.objects.filter(slug=COUNCIL).first() or council(
+            fee_pence=1000, slug=COUNCIL
+        )
         organisation.service_configs.filter(service=Service.BLUE_BADGE).update(
             payment_provider=provider
         )
@@ -44,18 +49,24 @@ def site(settings):
 
 
 @pytest.fixture
-def stripe_settings(site, monkeypatch):
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_123")
+def stripe_settings(site):
+    use_secrets(
+        site,
+        STRIPE_SECRET_KEY_NORTHSHIRE="sk_test_123",
+        STRIPE_WEBHOOK_SECRET_NORTHSHIRE="whsec_test",
+    )
     site.STRIPE_API_BASE = "https://stripe.test"
-    site.STRIPE_WEBHOOK_SECRET = "whsec_test"
     return site
 
 
 @pytest.fixture
-def pay_settings(site, monkeypatch):
-    monkeypatch.setenv("GOVUK_PAY_API_KEY", "api_test_abc123")
+def pay_settings(site):
+    use_secrets(
+        site,
+        GOVUK_PAY_API_KEY_NORTHSHIRE="api_test_abc123",
+        GOVUK_PAY_WEBHOOK_SECRET_NORTHSHIRE="pay-secret",
+    )
     site.GOVUK_PAY_API_BASE = "https://pay.test"
-    site.GOVUK_PAY_WEBHOOK_SECRET = "pay-secret"
     return site
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 PAY = "https://pay.test"
 PAYMENT_ID = "hu20sqlact5260q2nanm0q8u93"
 NEXT_URL = f"https://card.payments.service.gov.uk/secure/{PAYMENT_ID}"
-WEBHOOK = "/payments/webhooks/govuk-pay"
+WEBHOOK = "/payments/webhooks/govuk-pay/northshire"
 SECRET = "pay-secret"  # settings.GOVUK_PAY_WEBHOOK_SECRET in these tests
 
 
@@ -367,9 +367,10 @@ def test_a_refunded_webhook_records_the_refund(client, pending):
     assert (request.status, request.refunded_pence) == ("refunded", 1000)
 
 
-def test_pay_is_never_called_without_an_api_key(client, pay_api, awaiting_payment, monkeypatch):
-    """No key: the local provider stands in, loudly, instead of calling Pay unauthenticated."""
-    monkeypatch.delenv("GOVUK_PAY_API_KEY")
+def test_pay_is_never_called_without_an_api_key(client, pay_api, awaiting_payment, settings):
+    """No key, on a laptop (LOCAL_BACKENDS): the local provider stands in, loudly, instead
+    of calling Pay unauthenticated."""
+    del settings.COUNCIL_SECRETS["GOVUK_PAY_API_KEY"]["NORTHSHIRE"]
     _case, request = awaiting_payment("govuk_pay")
 
     response = client.post(f"/pay/{request.pk}/")

@@ -22,7 +22,7 @@ STRIPE = "https://stripe.test"
 SESSIONS = f"{STRIPE}/v1/checkout/sessions"
 REFUNDS = f"{STRIPE}/v1/refunds"
 CHECKOUT_URL = "https://checkout.stripe.com/c/pay/cs_test_a1B2c3"
-WEBHOOK = "/payments/webhooks/stripe"
+WEBHOOK = "/payments/webhooks/stripe/northshire"
 SECRET = "whsec_test"  # settings.STRIPE_WEBHOOK_SECRET in these tests
 
 
@@ -359,7 +359,7 @@ def test_a_badly_signed_webhook_is_refused_and_changes_nothing(client, pending, 
 
 def test_a_webhook_is_refused_when_no_secret_is_configured(client, pending, settings):
     _case, request = pending
-    settings.STRIPE_WEBHOOK_SECRET = ""
+    del settings.COUNCIL_SECRETS["STRIPE_WEBHOOK_SECRET"]["NORTHSHIRE"]
     response = deliver(client, stripe_event("checkout.session.completed", paid_session(request)))
     assert response.status_code == 400
     assert not ProviderEvent.objects.exists()

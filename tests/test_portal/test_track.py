@@ -3,8 +3,8 @@ rate limit, and signed links from messages."""
 
 import pytest
 
+from cases.links import signed_link
 from cases.models import AccessLog
-from cases.portal.access import signed_link
 from tests.factories import council, new_case
 
 pytestmark = pytest.mark.django_db

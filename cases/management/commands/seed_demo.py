@@ -36,6 +36,7 @@ COUNCILS = [
         "contact_email": "blue.badge@northshire.example.gov.uk",
         "contact_phone": "0300 123 4567",
         "website": "https://www.northshire.example.gov.uk",
+        "sms_inbound_number": "+447700900001",
         "fee_pence": 1000,
         "provider": PaymentProvider.STRIPE,
     },
@@ -46,6 +47,7 @@ COUNCILS = [
         "contact_email": "cysylltu@bryndewi.example.gov.uk",
         "contact_phone": "0300 765 4321",
         "website": "https://www.bryndewi.example.gov.uk",
+        "sms_inbound_number": "+447700900002",
         "fee_pence": 0,
         "provider": PaymentProvider.GOVUK_PAY,
     },
@@ -185,7 +187,15 @@ class Command(BaseCommand):
         organisation, _ = Organisation.objects.update_or_create(
             slug=spec["slug"],
             defaults={
-                k: spec[k] for k in ("name", "name_cy", "contact_email", "contact_phone", "website")
+                k: spec[k]
+                for k in (
+                    "name",
+                    "name_cy",
+                    "contact_email",
+                    "contact_phone",
+                    "website",
+                    "sms_inbound_number",
+                )
             },
         )
         for service in Service.values:

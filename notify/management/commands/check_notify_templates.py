@@ -4,6 +4,7 @@ missing templates, the wrong type, and placeholders that differ."""
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Organisation
+from config import secrets
 from notify.client import NotifyFailure, backend_for
 from notify.templates import PLACEHOLDER, TEMPLATES
 
@@ -17,22 +18,16 @@ def placeholders_in(template: dict) -> set[str]:
 
 def problems_for(organisation: Organisation) -> tuple[list[str], bool]:
     """Returns the problems found, and whether the account could be checked at all."""
+    backend = backend_for(organisation.slug)
+    if backend is None or backend.is_local:
+        variable = secrets.variable(secrets.NOTIFY_API_KEY, organisation.slug)
+        return [f"{organisation}: no GOV.UK Notify API key (set {variable})"], False
+    try:
+        account = {t["id"]: t for t in backend.templates()}
+    except NotifyFailure as failure:
+        return [f"{organisation}: could not read the Notify account: {failure.message}"], False
     problems = []
-    checked = False
     for config in organisation.service_configs.filter(enabled=True):
-        backend = backend_for(config.notify_api_key_env)
-        if backend.is_local:
-            variable = config.notify_api_key_env or "NOTIFY_API_KEY"
-            problems.append(
-                f"{config}: no GOV.UK Notify API key (set {variable} and NOTIFY_BACKEND=govuk)"
-            )
-            continue
-        try:
-            account = {t["id"]: t for t in backend.templates()}
-        except NotifyFailure as failure:
-            problems.append(f"{config}: could not read the Notify account: {failure.message}")
-            continue
-        checked = True
         configured = config.notify_templates or {}
         for event, template in TEMPLATES.items():
             for channel in config.enabled_channels or []:
@@ -60,7 +55,7 @@ def problems_for(organisation: Organisation) -> tuple[list[str], bool]:
                             f"{where}: placeholders differ (missing in Notify: {missing}; "
                             f"not provided by Waymark: {extra})"
                         )
-    return problems, checked
+    return problems, True
 
 
 class Command(BaseCommand):

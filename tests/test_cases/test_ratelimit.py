@@ -1,4 +1,4 @@
-"""The shared send-rate limiter, driven by a fake clock: nothing here sleeps for real."""
+"""The shared rate limiter, driven by a fake clock: nothing here sleeps for real."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from bisect import bisect_right
 
 import pytest
 
-from notify import limiter
-from notify.models import SendWindow
+from cases import ratelimit
+from cases.models import RateWindow
+from cases.portal.access import WINDOW_SECONDS as LOOKUP_WINDOW
+from cases.tasks import prune_rate_windows
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +31,13 @@ class FakeTime:
         self.now += seconds
 
     def acquire(self, key: str, **kw) -> float:
-        limiter.acquire(key, clock=self.clock, sleep=self.sleep, **kw)
+        ratelimit.acquire(key, clock=self.clock, sleep=self.sleep, **kw)
         return self.now
 
 
 def windows(key: str) -> dict[int, int]:
-    rows = SendWindow.objects.filter(key=key).order_by("second")
-    return {row.second: row.count for row in rows}
+    rows = RateWindow.objects.filter(key=key).order_by("window")
+    return {row.window: row.count for row in rows}
 
 
 def test_claims_up_to_the_limit_go_at_once_and_the_next_waits_for_the_next_second():
@@ -48,14 +50,6 @@ def test_claims_up_to_the_limit_go_at_once_and_the_next_waits_for_the_next_secon
     assert time.acquire("key-a", limit=3) == 1001.0
     assert time.slept == [0.75]
     assert windows("key-a") == {1000: 4, 1001: 1}
-
-
-def test_the_limit_defaults_to_the_setting(settings):
-    settings.NOTIFY_SENDS_PER_SECOND = 2
-    time = FakeTime(50.5)
-
-    assert [time.acquire("key-s") for _ in range(3)] == [50.5, 50.5, 51.0]
-    assert time.slept == [0.5]
 
 
 def test_keys_do_not_share_a_window():
@@ -72,7 +66,7 @@ def test_keys_do_not_share_a_window():
 def test_a_pause_fills_the_coming_seconds_and_acquire_waits_past_them():
     time = FakeTime(3000.5)
 
-    limiter.pause("key-p", 5, limit=3, clock=time.clock)
+    ratelimit.pause("key-p", 5, limit=3, clock=time.clock)
     assert windows("key-p") == {second: 3 for second in range(3000, 3005)}
 
     assert time.acquire("key-p", limit=3) == 3005.0
@@ -82,7 +76,7 @@ def test_a_pause_fills_the_coming_seconds_and_acquire_waits_past_them():
 
 def test_a_pause_holds_back_only_its_own_key():
     time = FakeTime(4000.0)
-    limiter.pause("paused", 5, limit=3, clock=time.clock)
+    ratelimit.pause("paused", 5, limit=3, clock=time.clock)
 
     assert time.acquire("other", limit=3) == 4000.0
     assert time.slept == []
@@ -117,3 +111,46 @@ def test_no_minute_ever_holds_more_than_notifys_3000_sends():
 
 def test_the_minute_check_would_catch_a_limit_of_50_a_second():
     assert most_in_any_minute(simulate(50, seconds=64, seed=7)) == 61 * 50 > 3000
+
+
+# --- Windows of other sizes, and pruning -------------------------------------------------
+
+
+def test_a_quarter_hour_window_counts_until_it_ends_and_then_starts_again():
+    start = 15 * 60 * 1000  # the first second of a quarter of an hour
+    counts = [ratelimit.claim("lookups", LOOKUP_WINDOW, now=start + i * 60) for i in range(15)]
+    assert counts == list(range(1, 16))
+    assert ratelimit.claim("lookups", LOOKUP_WINDOW, now=start + LOOKUP_WINDOW) == 1
+
+
+def test_windows_of_different_sizes_under_one_key_do_not_share_a_count():
+    now = 90_000.0
+    ratelimit.claim("k", 1, now=now)
+    ratelimit.claim("k", 1, now=now)
+    assert ratelimit.claim("k", LOOKUP_WINDOW, now=now) == 1
+    assert ratelimit.count("k", 1, now=now) == 2
+
+
+def test_pruning_keeps_every_window_still_running_whatever_its_size(monkeypatch):
+    """The hourly prune used to treat every window number as a second, so the lookup and
+    sign-in counters (numbered in quarter hours) were always "old" and wiped."""
+    now = 1_800_000_000.0
+    for _ in range(4):
+        ratelimit.claim("track:ref", LOOKUP_WINDOW, now=now)
+    ratelimit.claim("sends", 1, now=now - 3 * 3600)  # a send window long over
+    ratelimit.claim("sends", 1, now=now)  # this second's
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now + 0.5)
+
+    assert prune_rate_windows() == 1
+
+    assert ratelimit.count("track:ref", LOOKUP_WINDOW, now=now) == 4
+    assert ratelimit.count("sends", 1, now=now) == 1
+
+
+def test_pruning_removes_a_window_once_it_is_over():
+    now = 1_800_000_000.0
+    ratelimit.claim("track:ip", LOOKUP_WINDOW, now=now)
+    ends = RateWindow.objects.get().ends_at
+
+    assert ratelimit.prune(now=ends - 1) == 0
+    assert ratelimit.prune(now=ends) == 1

@@ -1,0 +1,91 @@
+"""A rate limiter shared by every process, counted in the database.
+
+`claim(key, seconds)` counts one more event for `key` in the current window of that many
+seconds (a second for Notify sends, a quarter of an hour for citizens' lookups and staff
+sign-ins) and returns the count so far: one upsert. Each window row knows when it ends,
+so `prune` removes only windows that are over, whatever their size.
+
+`acquire` blocks until an event may happen at no more than `limit` a second; `pause`
+fills the coming seconds, so every process holds off (Notify answering 429). 49 a second
+keeps any 60-second span — which touches at most 61 one-second windows — under Notify's
+3,000 a minute.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.db import connection, transaction
+
+from cases.models import RateWindow
+
+
+def _upsert_sql() -> str:
+    q = connection.ops.quote_name
+    table, key, window, count, ends = (
+        q(n) for n in (RateWindow._meta.db_table, "key", "window", "count", "ends_at")
+    )
+    # Quoted identifiers only; the values are query parameters.
+    sql = "INSERT INTO {t} ({k}, {w}, {c}, {e}) VALUES (%s, %s, 1, %s) ON CONFLICT ({k}, {w}) "
+    sql += "DO UPDATE SET {c} = {t}.{c} + 1 RETURNING {c}"
+    return sql.format(t=table, k=key, w=window, c=count, e=ends)
+
+
+def _window(seconds: int, now: float) -> tuple[int, int]:
+    """The number of the window `now` falls in, and when it ends (epoch seconds)."""
+    number = int(now // seconds)
+    return number, (number + 1) * seconds
+
+
+def _windowed(key: str, seconds: int) -> str:
+    # Windows of different sizes under one key must not share a number.
+    return key if seconds == 1 else f"{key}/{seconds}s"
+
+
+def claim(key: str, seconds: int, *, now: float | None = None) -> int:
+    """Counts one event for `key` in the current `seconds`-long window; the count so far."""
+    number, ends_at = _window(seconds, time.time() if now is None else now)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_upsert_sql(), [_windowed(key, seconds), number, ends_at])
+        return cursor.fetchone()[0]
+
+
+def count(key: str, seconds: int, *, now: float | None = None) -> int:
+    """How many events `key` has in the current window, without adding one."""
+    number, _ends = _window(seconds, time.time() if now is None else now)
+    found = RateWindow.objects.filter(key=_windowed(key, seconds), window=number)
+    return next(iter(found.values_list("count", flat=True)), 0)
+
+
+def acquire(
+    key: str,
+    *,
+    limit: int,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Blocks until this event may go: its place in some second's window is under `limit`."""
+    while True:
+        now = clock()
+        if claim(key, 1, now=now) <= limit:
+            return
+        sleep(max(0.0, int(now) + 1 - now))
+
+
+def pause(key: str, seconds: int, *, limit: int, clock: Callable[[], float] = time.time) -> None:
+    """Fills the next `seconds` one-second windows so no process acquires on this key
+    until they pass."""
+    start = int(clock())
+    for second in range(start, start + seconds):
+        RateWindow.objects.update_or_create(
+            key=key, window=second, defaults={"count": limit, "ends_at": second + 1}
+        )
+
+
+def prune(*, now: float | None = None) -> int:
+    """Deletes the windows that are over (a scheduled job); a current one is never lost."""
+    deleted, _ = RateWindow.objects.filter(
+        ends_at__lte=int(time.time() if now is None else now)
+    ).delete()
+    return deleted

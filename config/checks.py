@@ -1,0 +1,18 @@
+"""Deploy checks of the project as a whole (each app checks its own credentials)."""
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def local_backends(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    if settings.LOCAL_BACKENDS and not settings.DEBUG:
+        return [
+            checks.Warning(
+                "LOCAL_BACKENDS is on: councils without credentials send no real messages and "
+                "take no real payments (a local payment page marks fees paid).",
+                hint="Only for a demo site. Unset LOCAL_BACKENDS in production.",
+                id="waymark.W001",
+            )
+        ]
+    return []
