@@ -48,9 +48,10 @@ test: assets ## Run the whole test suite (browser tests need Chromium: see READM
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: install ## Check code style and templates
+lint: install ## Check code style, which way the imports point (import-linter) and types (mypy)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 .PHONY: format
 format: install ## Format the code

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -554,3 +555,12 @@ class RateWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window}: {self.count}"
+
+
+class StaffAccount(User):
+    """A caseworker's account, as council admins manage it (the same row as auth's User)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("staff account")
+        ordering = ["username"]

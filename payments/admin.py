@@ -2,8 +2,9 @@
 refunds, a refund page for editors, and the providers' webhook log. Nothing is edited
 here directly: a refund goes through `payments.services.payment_refund`."""
 
+import re
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -118,23 +119,21 @@ class RefundForm(forms.Form):
         self.refundable_pence = refundable_pence
 
     def clean_amount(self) -> int:
-        text = self.cleaned_data["amount"].strip().removeprefix("£").strip()
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            amount = None
-        if amount is None or not amount.is_finite():
-            raise forms.ValidationError("Enter the amount in pounds, like 10.00")
-        if amount <= 0:
+        text = self.cleaned_data["amount"].strip().removeprefix("£").strip().replace(",", "")
+        if re.fullmatch(r"-[0-9]*\.?[0-9]+", text):
             raise forms.ValidationError("Enter an amount more than £0.00")
-        if amount * 100 > self.refundable_pence:
+        if re.fullmatch(r"[0-9]{0,7}\.[0-9]{3,}", text):
+            raise forms.ValidationError("Enter pounds and pence only, like 10.50")
+        if not re.fullmatch(r"[0-9]{1,7}(\.[0-9]{1,2})?|\.[0-9]{1,2}", text):
+            raise forms.ValidationError("Enter the amount in pounds, like 10.00")
+        pence = int(Decimal(text) * 100)  # at most 9 digits: exact
+        if pence <= 0:
+            raise forms.ValidationError("Enter an amount more than £0.00")
+        if pence > self.refundable_pence:
             raise forms.ValidationError(
                 f"You can refund at most {pounds(self.refundable_pence)} of this payment"
             )
-        pence = amount * 100
-        if pence != pence.to_integral_value():
-            raise forms.ValidationError("Enter pounds and pence only, like 10.50")
-        return int(pence)
+        return pence
 
 
 @admin.register(PaymentRequest)

@@ -1,12 +1,14 @@
 from django.urls import path
+from django.views.decorators.cache import never_cache
 
 from payments import views
 
 app_name = "payments"
 
 urlpatterns = [
-    path("pay/<uuid:pk>/", views.pay, name="pay"),
-    path("pay/<uuid:pk>/return/", views.pay_return, name="return"),
+    # The citizen's payment pages name their case: never stored by a browser or a cache.
+    path("pay/<uuid:pk>/", never_cache(views.pay), name="pay"),
+    path("pay/<uuid:pk>/return/", never_cache(views.pay_return), name="return"),
     path(
         "payments/webhooks/stripe/<slug:council>",
         views.stripe_webhook,
@@ -17,5 +19,5 @@ urlpatterns = [
         views.govuk_pay_webhook,
         name="govuk-pay-webhook",
     ),
-    path("payments/local/<uuid:pk>/", views.local_checkout, name="local-checkout"),
+    path("payments/local/<uuid:pk>/", never_cache(views.local_checkout), name="local-checkout"),
 ]

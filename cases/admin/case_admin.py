@@ -151,6 +151,16 @@ class Echo:
         return value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """A cell a spreadsheet will show as text, never run: anything a citizen typed that
+    starts like a formula (OWASP's list: = + - @ tab, carriage return) gets a ' before it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 @admin.register(Case)
 class CaseAdmin(ScopedAdmin):
     list_display = [
@@ -281,7 +291,7 @@ class CaseAdmin(ScopedAdmin):
         return case
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        case = self.get_queryset(request).filter(pk=object_id).first()
+        case = self.get_object(request, object_id)  # None for an ID that is not one
         extra = dict(extra_context or {})
         if case is not None:
             actor = Actor.caseworker(request.user)
@@ -307,6 +317,12 @@ class CaseAdmin(ScopedAdmin):
             raise Http404("Transitions are made from the case page")
         case = self._case_or_404(request, pk)
         data = {k: v for k, v in request.POST.items() if k.startswith("data-")}
+        version = request.POST.get("version") or ""
+        if version and not (version.isascii() and version.isdecimal()):
+            self.message_user(
+                request, "The page was out of date. Check the case and try again.", messages.ERROR
+            )
+            return HttpResponseRedirect(reverse("admin:cases_case_change", args=[pk]))
         try:
             case = case_transition(
                 case=case,
@@ -315,7 +331,7 @@ class CaseAdmin(ScopedAdmin):
                 reason=request.POST.get("reason", ""),
                 message=request.POST.get("message", ""),
                 data={k.removeprefix("data-"): v for k, v in data.items()} or None,
-                expected_version=int(request.POST.get("version") or 0) or None,
+                expected_version=int(version) if version else None,
             )
         except CaseValidationError as exc:
             for field, problems in exc.errors.items():
@@ -449,7 +465,8 @@ class CaseAdmin(ScopedAdmin):
             yield writer.writerow(EXPORT_COLUMNS)
             for case in rows:
                 yield writer.writerow(
-                    [
+                    spreadsheet_safe(cell)
+                    for cell in [
                         case.reference,
                         case.service,
                         case.state,

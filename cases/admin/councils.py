@@ -27,10 +27,8 @@ class OrganisationAdmin(ScopedAdmin):
 
 class MembershipForm(forms.ModelForm):
     user = forms.ModelChoiceField(
-        queryset=get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .order_by("username"),
-        help_text="A staff account. New caseworkers get theirs from a national administrator.",
+        queryset=get_user_model().objects.none(),  # the user's own councils' staff: see below
+        help_text="A staff account of your council. Create new ones under Staff accounts.",
     )
 
     class Meta:
@@ -70,6 +68,16 @@ class MembershipAdmin(ScopedAdmin):
             if councils is not None:
                 kwargs["queryset"] = councils
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # Only staff of councils this user administers: never another council's editor.
+        councils = administers(request.user)
+        queryset = get_user_model().objects.filter(is_active=True, is_staff=True)
+        if councils is not None:
+            queryset = queryset.filter(memberships__organisation__in=councils).distinct()
+        form.base_fields["user"].queryset = queryset.order_by("username")
+        return form
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("user", "organisation")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from cases.admin.scoping import MemberReadOnlyInline, councils_of
 from cases.audit import record_access
 from cases.models import AccessLog, Evidence
+from cases.portal.evidence import name_for
 
 KINDS = {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}
 
@@ -50,8 +51,9 @@ class EvidenceInline(MemberReadOnlyInline):
 
 @require_safe
 def download_view(request, pk: int):
-    """The file, as an attachment with the name the citizen gave it; 404 unless the case
-    is one of the user's councils' (every council for a national administrator)."""
+    """The file, as an attachment with the name the citizen gave it (its extension that
+    of the type its content was checked to be); 404 unless the case is one of the user's
+    councils' (every council for a national administrator)."""
     files = Evidence.objects.all()
     councils = councils_of(request.user)
     if councils is not None:
@@ -66,7 +68,7 @@ def download_view(request, pk: int):
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=_safe_name(evidence.original_name),
+        filename=_safe_name(name_for(evidence.original_name, evidence.content_type)),
         content_type=evidence.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

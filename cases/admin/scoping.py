@@ -7,6 +7,8 @@ typed by hand (Django answers as if it did not exist).
 """
 
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from cases.actors import EDITING_ROLES
@@ -67,6 +69,24 @@ class ScopedAdmin(admin.ModelAdmin):
         if councils is None:
             return queryset
         return queryset.filter(**{f"{self.council_field}__in": councils})
+
+    def response_action(self, request, queryset):
+        """An action on selected rows, ignoring any selection that is not one of this
+        model's IDs (a hand-made request), as if it had not been ticked."""
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if selected:
+            valid = [value for value in selected if self._is_pk(value)]
+            if len(valid) != len(selected):
+                request.POST = request.POST.copy()
+                request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
+        return super().response_action(request, queryset)
+
+    def _is_pk(self, value: str) -> bool:
+        try:
+            self.model._meta.pk.to_python(value)
+        except (ValidationError, ValueError, TypeError):
+            return False
+        return True
 
 
 class ScopedCouncilFilter(admin.RelatedFieldListFilter):

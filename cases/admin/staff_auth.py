@@ -46,11 +46,12 @@ def _key(what: str, value: str) -> str:
 
 
 def _account(username: str) -> str:
-    """The account a sign-in is for: the user it names, or (no such user) the name itself,
-    case-folded, so variants of one name share one counter."""
+    """The account a sign-in is for: the one user the name gives whatever its case, or the
+    name itself case-folded, so variants of one name share one counter."""
     model = get_user_model()
-    user = model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
-    return f"user-{user.pk}" if user else "name-" + username.casefold()
+    lookup = {f"{model.USERNAME_FIELD}__iexact": username}
+    users = list(model._default_manager.filter(**lookup).values_list("pk", flat=True)[:2])
+    return f"user-{users[0]}" if len(users) == 1 else "name-" + username.casefold()
 
 
 def _device(request, account: str) -> str:

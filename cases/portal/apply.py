@@ -101,6 +101,12 @@ class EligibilityForm(QuestionForm):
         return radio_items(self["eligibility"])
 
 
+def _number(value) -> bool:
+    """Typed as digits 0 to 9 (not ², not other scripts' digits: int() refuses some)."""
+    text = str(value)
+    return text.isascii() and text.isdecimal()
+
+
 class DateOfBirthForm(QuestionForm):
     """GOV.UK date input: day, month and year boxes; the error names what is wrong."""
 
@@ -138,11 +144,11 @@ class DateOfBirthForm(QuestionForm):
         wrong = tuple(
             part
             for part, value in (("day", day), ("month", month))
-            if not str(value).isdigit() or not 1 <= int(value) <= (31 if part == "day" else 12)
+            if not _number(value) or not 1 <= int(value) <= (31 if part == "day" else 12)
         )
         if wrong:
             return self._fail(_("Date of birth must be a real date"), wrong)
-        if not (year.isdigit() and len(year) == 4):
+        if not (_number(year) and len(year) == 4):
             return self._fail(_("Year must include 4 numbers"), ("year",))
         try:
             born = date(int(year), int(month), int(day))

@@ -443,6 +443,7 @@ def journey_urls(prefix: str, name: str, flow: Flow) -> list:
     """The URLs of one journey, bound to its flow: start, each question, check answers,
     confirmation, and the saved-link page when the journey offers drafts."""
     from django.urls import path
+    from django.views.decorators.cache import never_cache
     from django.views.decorators.http import require_http_methods, require_safe
 
     def bound(page, *, posts: bool):
@@ -450,7 +451,7 @@ def journey_urls(prefix: str, name: str, flow: Flow) -> list:
             return page(request, flow, council, *kwargs.values())
 
         decorate = require_http_methods(["GET", "HEAD", "POST"]) if posts else require_safe
-        return decorate(view)
+        return never_cache(decorate(view))  # a journey's pages hold personal data
 
     urls = [
         path(prefix, bound(start_page, posts=False), name=f"{name}-start"),

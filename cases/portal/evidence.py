@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, Draft, Evidence
+from cases.portal import uploads
 from cases.portal.drafts import Journey, Step, question_render, save_for_later
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
@@ -46,7 +47,7 @@ class FileRule:
     types_text: str  # for messages: "a PDF, JPG or PNG"
     max_files: int
     too_many: str
-    max_bytes: int = 10 * 1024 * 1024
+    max_bytes: int = uploads.MAX_FILE_BYTES
     required: bool = False
 
 
@@ -69,6 +70,16 @@ def display_name(name: str) -> str:
     return base[-255:] or "file"
 
 
+def name_for(name: str, content_type: str) -> str:
+    """The file's name with the extension of what it really is: `x.html` holding a PDF is
+    kept (and downloaded) as `x.pdf`."""
+    base = display_name(name)
+    stem, extension = posixpath.splitext(base)
+    if NAMED.get(extension.lower()) == content_type or content_type not in EXTENSIONS:
+        return base
+    return (stem.strip() or "file")[:250] + EXTENSIONS[content_type]
+
+
 class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True
 
@@ -87,13 +98,36 @@ class UploadForm(forms.Form):
 
     files = MultipleFileField(required=False)
 
-    def __init__(self, *args, rule: FileRule, existing: int = 0, need_one=False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        rule: FileRule,
+        existing: int = 0,
+        need_one=False,
+        too_big: list[str] | None = None,
+        **kwargs,
+    ):
         self.rule, self.existing, self.need_one = rule, existing, need_one
+        self.too_big = too_big or []  # files skipped as they streamed (uploads.py)
         super().__init__(*args, **kwargs)
 
     def clean_files(self) -> list[tuple]:
         uploads = self.cleaned_data["files"]
         rule = self.rule
+        size = f"{rule.max_bytes // (1024 * 1024)}MB"
+        if self.too_big:
+            one = len(self.too_big) == 1 and not uploads
+            raise ValidationError(
+                [
+                    (
+                        _("The selected file must be smaller than %(size)s")
+                        if one
+                        else _("%(file)s must be smaller than %(size)s")
+                    )
+                    % {"file": display_name(name), "size": size}
+                    for name in self.too_big
+                ]
+            )
         if not uploads:
             if self.need_one:
                 raise ValidationError(_("Select a file to upload"))
@@ -102,7 +136,6 @@ class UploadForm(forms.Form):
             raise ValidationError(rule.too_many)
         errors, checked = [], []
         one = len(uploads) == 1  # with several files, each message names its file
-        size = f"{rule.max_bytes // (1024 * 1024)}MB"
         for upload in uploads:
             values = {"file": display_name(upload.name), "size": size, "types": rule.types_text}
             content_type = sniff(upload) if upload.size else None
@@ -139,7 +172,7 @@ def store(upload, content_type: str, folder: str) -> dict:
     return {
         "id": file_id,
         "path": path,
-        "name": display_name(upload.name),
+        "name": name_for(upload.name, content_type),
         "content_type": content_type,
         "size": upload.size,
     }
@@ -250,6 +283,7 @@ def files_page(request, journey: Journey, step: Step) -> HttpResponse:
             existing=len(journey.files),
             need_one=action == "upload"
             or (action == "continue" and rule.required and not journey.files),
+            too_big=uploads.too_big(request),
         )
         if form.is_valid():
             for upload, content_type in form.cleaned_data["files"]:

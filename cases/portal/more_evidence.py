@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods
 
 from cases.errors import CaseError
 from cases.models import Evidence
-from cases.portal import manage
+from cases.portal import manage, uploads
 from cases.portal.apply import EVIDENCE
-from cases.portal.evidence import EXTENSIONS, UploadForm
+from cases.portal.evidence import EXTENSIONS, UploadForm, name_for
 from cases.services import case_transition
 
 TRANSITION = "receive_evidence"
@@ -41,6 +41,7 @@ def send_evidence(request, reference: str):
         rule=EVIDENCE,
         existing=existing,
         need_one=True,
+        too_big=uploads.too_big(request) if posted else None,
     )
     context = {"case": case, "form": form, "existing": existing}
     if not posted:
@@ -53,7 +54,7 @@ def send_evidence(request, reference: str):
             for upload, content_type in form.cleaned_data["files"]:
                 evidence = Evidence(
                     case=case,
-                    original_name=upload.name[-255:],
+                    original_name=name_for(upload.name, content_type),
                     content_type=content_type,
                     size=upload.size,
                 )

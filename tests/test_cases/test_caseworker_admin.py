@@ -168,10 +168,11 @@ def test_notes_are_recorded_with_who_wrote_them(client, north_and_south):
 
 
 def test_a_council_admin_manages_their_councils_users_and_an_editor_cannot(client):
-    north, south = council(slug="north"), council(slug="south")
+    north, south, east = council(slug="north"), council(slug="south"), council(slug="east")
     boss, editor = caseworker(north, role=Role.ADMIN), caseworker(north, role=Role.EDITOR)
-    newcomer = UserFactory()
+    Membership.objects.create(user=boss, organisation=east, role=Role.ADMIN)
     other = caseworker(south)
+    unaffiliated = UserFactory()
 
     client.force_login(editor)
     assert client.get("/admin/cases/membership/add/").status_code == 403
@@ -180,19 +181,31 @@ def test_a_council_admin_manages_their_councils_users_and_an_editor_cannot(clien
     listing = client.get("/admin/cases/membership/")
     assert editor.username in listing.text
     assert other.username not in listing.text
+    form = client.get("/admin/cases/membership/add/").text
+    assert editor.username in form
+    assert other.username not in form  # another council's editor is not even offered
+    assert unaffiliated.username not in form
     added = client.post(
         "/admin/cases/membership/add/",
-        {"user": newcomer.pk, "organisation": north.pk, "role": Role.READ_ONLY},
+        {"user": editor.pk, "organisation": east.pk, "role": Role.READ_ONLY},
     )
     assert added.status_code == 302
-    assert Membership.objects.get(user=newcomer).role == Role.READ_ONLY
+    assert Membership.objects.get(user=editor, organisation=east).role == Role.READ_ONLY
+    # Never another council's staff, even by a tampered form.
+    refused = client.post(
+        "/admin/cases/membership/add/",
+        {"user": other.pk, "organisation": north.pk, "role": Role.ADMIN},
+    )
+    assert refused.status_code == 200
+    assert "Select a valid choice" in refused.text
+    assert not Membership.objects.filter(user=other, organisation=north).exists()
     # Not for another council.
     client.post(
         "/admin/cases/membership/add/",
-        {"user": newcomer.pk, "organisation": south.pk, "role": Role.ADMIN},
+        {"user": editor.pk, "organisation": south.pk, "role": Role.ADMIN},
     )
-    assert not Membership.objects.filter(user=newcomer, organisation=south).exists()
-    membership = Membership.objects.get(user=editor)
+    assert not Membership.objects.filter(user=editor, organisation=south).exists()
+    membership = Membership.objects.get(user=editor, organisation=north)
     client.post(
         f"/admin/cases/membership/{membership.pk}/change/",
         {"user": editor.pk, "organisation": north.pk, "role": Role.READ_ONLY},
@@ -290,6 +303,87 @@ def test_export_has_a_header_and_a_row_per_case(client, north_and_south):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:3] == ["reference", "service", "state"]
     assert rows[1][:3] == [case.reference, "blue_badge", "submitted"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        '=HYPERLINK("http://evil.example","Click")',
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "+1+2",
+        "-2+3+cmd|' /C calc'!A0",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+)
+def test_the_export_never_writes_a_formula_a_citizen_typed(client, north_and_south, typed):
+    north, _south, case, _ = north_and_south
+    Case.objects.filter(pk=case.pk).update(applicant_name=typed, postcode=typed[:10])
+    client.force_login(caseworker(north, role=Role.READ_ONLY))
+
+    response = client.post(
+        "/admin/cases/case/",
+        {"action": "export_csv", "index": "0", "_selected_action": [str(case.pk)]},
+    )
+
+    text = b"".join(response.streaming_content).decode()
+    row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == case.reference)
+    name, postcode = row[-2], row[-1]
+    assert (name, postcode) == ("'" + typed, "'" + typed[:10])
+
+
+def test_the_export_leaves_ordinary_text_alone(client, north_and_south):
+    north, _south, case, _ = north_and_south
+    Case.objects.filter(pk=case.pk).update(applicant_name="Ann O'Neil-Smith = 2")
+    client.force_login(caseworker(north, role=Role.READ_ONLY))
+    response = client.post(
+        "/admin/cases/case/",
+        {"action": "export_csv", "index": "0", "_selected_action": [str(case.pk)]},
+    )
+    assert "Ann O'Neil-Smith = 2" in b"".join(response.streaming_content).decode()
+
+
+@pytest.mark.parametrize("version", ["abc", "1.5", "²", "-1", "9" * 40])
+def test_a_transition_with_a_version_that_is_not_a_number_is_refused_plainly(
+    client, north_and_south, version
+):
+    north, _south, case, _ = north_and_south
+    client.force_login(caseworker(north, role=Role.EDITOR))
+
+    response = client.post(transition_url(case, "start_assessment"), {"version": version})
+
+    assert response.status_code == 302
+    assert Case.objects.get(pk=case.pk).state == "submitted"
+    page = client.get(change_url(case))
+    assert "out of date" in page.text or "changed this case" in page.text
+
+
+@pytest.mark.parametrize("object_id", ["abc", "1.5", "9" * 30, "%00"])
+def test_a_case_page_for_an_id_that_is_not_one_is_not_found(client, north_and_south, object_id):
+    north, *_ = north_and_south
+    client.force_login(caseworker(north, role=Role.EDITOR))
+
+    response = client.get(f"/admin/cases/case/{object_id}/change/", follow=True)
+
+    assert response.status_code in (200, 404)
+    assert "Internal Server Error" not in response.text
+
+
+@pytest.mark.parametrize("selected", ["abc", "1.5", "", "²"])
+def test_an_action_on_a_selection_that_is_not_an_id_changes_nothing(
+    client, north_and_south, selected
+):
+    north, _south, case, _ = north_and_south
+    client.force_login(caseworker(north, role=Role.EDITOR))
+
+    response = client.post(
+        "/admin/cases/case/",
+        {"action": "assign_to_me", "index": "0", "_selected_action": [selected]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert Case.objects.get(pk=case.pk).assigned_to is None
 
 
 def test_the_dashboard_counts_only_the_users_councils(client, north_and_south):

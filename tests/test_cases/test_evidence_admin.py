@@ -57,7 +57,15 @@ def test_the_type_is_the_one_stored_not_guessed_from_the_name(client, north, evi
     client.force_login(caseworker(north))
     response = client.get(download_url(evidence))
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == 'attachment; filename="IMG_0042"'
+    assert response["Content-Disposition"] == 'attachment; filename="IMG_0042.pdf"'
+
+
+def test_the_download_is_named_for_what_the_file_is_not_what_it_was_called(client, north, evidence):
+    Evidence.objects.filter(pk=evidence.pk).update(original_name="x.html")
+    client.force_login(caseworker(north))
+    response = client.get(download_url(evidence))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="x.pdf"'
 
 
 def test_the_file_is_never_sniffed_even_without_the_sites_nosniff_setting(

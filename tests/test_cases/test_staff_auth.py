@@ -98,3 +98,65 @@ def test_two_factor_off_lets_staff_straight_in(client, settings):
     settings.STAFF_TWO_FACTOR = False
     client.force_login(caseworker(council()))
     assert client.get("/admin/cases/case/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["{name} ", "\t{name}", " {name}\t", "{full_width}", "{upper}"],
+    ids=["trailing-space", "tab", "both", "full-width", "capitals"],
+)
+def test_variants_of_the_username_count_against_the_same_account(client, settings, variant):
+    """The form signs in the name as authentication sees it (NFKC, stripped): the throttle
+    must count that name, not the raw text, or variants would get unlimited guesses."""
+    settings.STAFF_SIGNIN_ATTEMPTS = 3
+    user = caseworker(council(), username="alex")
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in "alex")  # ａｌｅｘ
+    names = [variant.format(name="alex", full_width=full_width, upper="ALEX")] * 3
+    for attempt, name in enumerate(names):
+        sign_in(client, name, "wrong", address=f"10.0.1.{attempt}")
+
+    blocked = sign_in(client, user.username, PASSWORD, address="10.0.1.9")
+
+    assert "Too many failed sign-in attempts" in blocked.text
+
+
+def test_a_strangers_guesses_do_not_lock_the_owner_out_of_a_device_they_used_before(
+    settings,
+):
+    from django.test import Client
+
+    settings.STAFF_SIGNIN_ATTEMPTS = 3
+    user = caseworker(council())
+    owner, stranger = Client(), Client()
+    assert sign_in(owner, user.username, PASSWORD).status_code == 302
+    owner.post("/admin/logout/")
+
+    for attempt in range(5):
+        sign_in(stranger, user.username, "guess", address=f"10.8.0.{attempt}")
+    assert "Too many" in sign_in(stranger, user.username, PASSWORD, address="10.8.0.9").text
+
+    assert sign_in(owner, user.username, PASSWORD).status_code == 302  # still gets in
+
+
+def test_a_known_device_still_has_its_own_limit(settings):
+    from django.test import Client
+
+    settings.STAFF_SIGNIN_ATTEMPTS = 3
+    user = caseworker(council())
+    device = Client()
+    sign_in(device, user.username, PASSWORD)
+    device.post("/admin/logout/")
+    for _ in range(3):
+        sign_in(device, user.username, "wrong")
+
+    assert "Too many" in sign_in(device, user.username, PASSWORD).text
+
+
+def test_a_forged_device_cookie_counts_for_nothing(client, settings):
+    settings.STAFF_SIGNIN_ATTEMPTS = 3
+    user = caseworker(council())
+    for attempt in range(3):
+        sign_in(client, user.username, "wrong", address=f"10.7.0.{attempt}")
+    client.cookies["waymark_staff_device"] = f"user-{user.pk}:device"
+
+    assert "Too many" in sign_in(client, user.username, PASSWORD, address="10.7.0.9").text

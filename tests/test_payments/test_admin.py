@@ -146,6 +146,12 @@ def test_refunding_more_than_is_left_shows_an_error_and_changes_nothing(client, 
         ("0", "Enter an amount more than £0.00"),
         ("1.234", "Enter pounds and pence only, like 10.50"),
         ("", "This field is required"),
+        ("1e999999999", "Enter the amount in pounds, like 10.00"),
+        ("1e-5", "Enter the amount in pounds, like 10.00"),
+        ("NaN", "Enter the amount in pounds, like 10.00"),
+        ("Infinity", "Enter the amount in pounds, like 10.00"),
+        ("99999999999", "Enter the amount in pounds, like 10.00"),
+        ("１０", "Enter the amount in pounds, like 10.00"),
     ],
 )
 def test_a_bad_amount_shows_an_error(client, north, payment, amount, error):

@@ -432,7 +432,7 @@ def test_evidence_files_are_checked_by_content_and_stored_under_the_draft_folder
     assert [(f["name"], f["content_type"]) for f in files] == [
         ("award.pdf", "application/pdf"),
         ("scan.jpeg", "image/jpeg"),
-        ("IMG_1", "image/png"),
+        ("IMG_1.png", "image/png"),  # the extension of what it is
     ]
     folder = "drafts/" + journey(at_evidence)["id"] + "/"
     assert all(f["path"].startswith(folder) and default_storage.exists(f["path"]) for f in files)
@@ -471,6 +471,81 @@ def test_a_file_over_10mb_is_refused_and_one_of_exactly_10mb_is_accepted(at_evid
         page(at_evidence, "evidence", {"action": "upload", "files": just_fits}).status_code == 302
     )
     assert [f["size"] for f in journey(at_evidence)["files"]] == [10 * MB]
+
+
+def test_a_file_whose_name_disagrees_with_its_content_is_kept_under_what_it_is(at_evidence):
+    """A PDF called page.html is accepted (its content is checked) but never kept, or
+    downloaded later, as .html."""
+    response = page(
+        at_evidence, "evidence", {"action": "upload", "files": upload("page.html", PDF)}
+    )
+    assert response.status_code == 302
+    (record,) = journey(at_evidence)["files"]
+    assert (record["name"], record["content_type"]) == ("page.pdf", "application/pdf")
+    assert record["path"].endswith(".pdf")
+
+
+class CountingHandler:
+    """Stands after the capped handler: counts the bytes of each file it is given."""
+
+    received: dict[str, int] = {}
+
+    def __new__(cls, request=None):
+        from django.core.files.uploadhandler import MemoryFileUploadHandler
+
+        class Counting(MemoryFileUploadHandler):
+            def handle_raw_input(self, *args, **kwargs):
+                super().handle_raw_input(*args, **kwargs)
+                self.activated = True  # keep everything in memory, for the count
+
+            def receive_data_chunk(self, raw_data, start):
+                cls.received[self.file_name] = start + len(raw_data)
+                return super().receive_data_chunk(raw_data, start)
+
+        return Counting(request)
+
+
+def test_a_file_over_10mb_stops_being_read_once_it_passes_the_limit(at_evidence, settings):
+    settings.FILE_UPLOAD_HANDLERS = [
+        "cases.portal.uploads.CappedUploadHandler",
+        "tests.test_portal.test_apply.CountingHandler",
+    ]
+    CountingHandler.received.clear()
+    huge = upload("huge.pdf", PDF + b"\x00" * (40 * MB))
+
+    response = page(
+        at_evidence, "evidence", {"action": "upload", "files": [huge, upload("ok.png", PNG)]}
+    )
+
+    assert_error(response, "huge.pdf must be smaller than 10MB", "id_files")
+    assert CountingHandler.received["huge.pdf"] <= 10 * MB  # the other 30MB were skipped
+    assert journey(at_evidence)["files"] == []
+
+
+def test_a_request_too_big_for_any_page_is_refused_before_it_is_read(at_evidence):
+    class Unreadable:
+        def read(self, *args):
+            raise AssertionError("the body was read")
+
+        readline = read
+
+    response = at_evidence.post(
+        BASE + "evidence/",
+        data=b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(151 * MB + 1),
+        **{"wsgi.input": Unreadable()},
+    )
+
+    assert response.status_code == 413
+    assert "The files you chose are too big" in response.text
+    assert journey(at_evidence)["files"] == []
+
+
+def test_the_journeys_pages_are_never_stored_by_a_browser_or_cache(at_evidence):
+    response = at_evidence.get(BASE + "evidence/")
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
 
 
 def test_an_empty_file_is_refused(at_evidence):

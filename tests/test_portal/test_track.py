@@ -81,3 +81,26 @@ def test_a_signed_link_opens_the_timeline_and_a_tampered_one_does_not(client, ca
     other = new_case(council(slug="other"))
     borrowed = link.replace(case.process_id, other.process_id, 1)
     assert stranger.get(borrowed)["Location"] == "/track/"
+
+
+def test_the_timeline_is_never_stored_by_a_browser_or_a_shared_cache(client, case):
+    opened = client.get(client.get(signed_link(case).split("localhost:8000")[-1])["Location"])
+    assert opened.status_code == 200
+    assert "no-store" in opened["Cache-Control"]
+    assert "private" in opened["Cache-Control"]
+
+
+def test_a_stranger_locking_the_reference_does_not_lock_the_owner_out(client, case, settings):
+    """Guesses by someone else use up the reference's lookups for 15 minutes; the owner's
+    link in any of our messages still opens the case at once."""
+    from django.test import Client
+
+    settings.TRACK_ATTEMPTS_PER_REFERENCE = 3
+    for attempt in range(5):
+        find(client, case.reference, "ZZ9 9ZZ", f"10.0.3.{attempt}")
+    assert find(client, case.reference, "AB1 2CD", "10.0.3.9").status_code == 429
+
+    owner = Client()
+    opened = owner.get(signed_link(case).split("localhost:8000")[-1], REMOTE_ADDR="10.0.3.9")
+    assert opened["Location"] == f"/track/{case.process_id}/"
+    assert owner.get(opened["Location"]).status_code == 200
