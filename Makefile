@@ -52,6 +52,7 @@ lint: install ## Check code style, which way the imports point (import-linter) a
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 .PHONY: format
 format: install ## Format the code

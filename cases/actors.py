@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from cases.models import Case, Membership, Organisation, Role
 from cases.workflows.base import ActorKind
@@ -17,7 +17,7 @@ class Actor:
     """Who is making a change, as the services need to know it."""
 
     kind: ActorKind
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     organisation_id: int | None = None  # the council a partner system belongs to
     case_id: int | None = None  # the case a citizen has proved they own
     label: str = ""

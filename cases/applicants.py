@@ -48,15 +48,15 @@ def clean_applicant(applicant: dict[str, Any]) -> dict[str, Any]:
                 data[field] = check(data[field])
             except ValidationError as exc:
                 errors[field] = exc.messages
-    needs = {
+    needs_for: dict[str, list[tuple[str, str]]] = {
         ContactPreference.EMAIL: [("email", "Enter your email address")],
         ContactPreference.SMS: [("phone", "Enter a mobile phone number")],
         ContactPreference.LETTER: [
             ("address_line_1", "Enter the first line of your address"),
             ("postcode", "Enter your postcode"),
         ],
-    }.get(preference, [])
-    for field, message in needs:
+    }
+    for field, message in needs_for.get(preference, []):
         if not data.get(field) and field not in errors:
             errors[field] = [message]
     if errors:

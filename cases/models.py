@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -27,6 +28,9 @@ from cases.workflows.base import (
     Stage,
     Text,
 )
+
+if TYPE_CHECKING:
+    from django_fsm import Transition
 
 
 class Service(models.TextChoices):
@@ -345,6 +349,12 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     ON_PAYMENT_EXPIRED: ClassVar[str | None] = None
     SMS_KEYWORDS: ClassVar[tuple[SmsKeyword, ...]] = ()  # words a citizen may text
     SCHEDULED: ClassVar[tuple[Scheduled, ...]] = ()  # transitions that happen with time
+
+    if TYPE_CHECKING:
+        # Added at class creation by the `state` FSMField (django-fsm), so mypy cannot see
+        # them. Each transition's `custom["step"]` is the workflow's `Step`.
+        def get_all_state_transitions(self) -> Iterator[Transition]: ...
+        def get_available_state_transitions(self) -> Iterator[Transition]: ...
 
     @property
     def state_label(self):

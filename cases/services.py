@@ -112,7 +112,9 @@ def case_create(
     applicant = clean_applicant(applicant)
     form = workflow.AnswersForm(data=answers)
     if not form.is_valid():
-        raise CaseValidationError({f"answers.{k}": v for k, v in form.errors.items()})
+        raise CaseValidationError(
+            {f"answers.{k}": [str(m) for m in v] for k, v in form.errors.items()}
+        )
 
     now = timezone.now()
     with transaction.atomic():
@@ -264,6 +266,9 @@ def case_transition(
             raise CaseNotAllowed(_not_allowed_message(locked, transition, actor))
 
         errors: dict[str, list[str]] = {}
+        for name, value in (("reason", reason), ("message", message)):
+            if "\x00" in value:
+                errors[name] = ["Remove the character that is not text (a NUL)"]
         if meta.reason_required and not reason:
             errors["reason"] = ["Enter a reason"]
         if meta.message == "required" and not message:
@@ -276,7 +281,7 @@ def case_transition(
             if form.is_valid():
                 kwargs = form.cleaned_data
             else:
-                errors.update({k: list(v) for k, v in form.errors.items()})
+                errors.update({k: [str(m) for m in v] for k, v in form.errors.items()})
         elif data:
             errors["data"] = ["This change takes no other information"]
         if errors:
@@ -352,14 +357,15 @@ def case_set_contact_preference(
         locked = case_lock(case)
         if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
-        needs = {
+        needs_for: dict[str, tuple[str, str]] = {
             ContactPreference.EMAIL: ("email", gettext("We do not have an email address for you")),
             ContactPreference.SMS: ("phone", gettext("We do not have a mobile number for you")),
             ContactPreference.LETTER: (
                 "postcode",
                 gettext("We do not have a postal address for you"),
             ),
-        }.get(preference)
+        }
+        needs = needs_for.get(preference)
         if needs and not getattr(locked, needs[0]):
             raise CaseValidationError({"contact_preference": [needs[1]]})
         if locked.contact_preference == preference:
@@ -384,6 +390,8 @@ def case_add_note(
     text = (text or "").strip()
     if not text:
         raise CaseValidationError({"text": ["Enter a note"]})
+    if "\x00" in text:
+        raise CaseValidationError({"text": ["Remove the character that is not text (a NUL)"]})
     with transaction.atomic():
         locked = case_lock(case)
         if not may_act_on(actor, locked):

@@ -18,6 +18,7 @@ A response that already carries one of these headers (a view that knows better) 
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 
 SELF = "'self'"
 NONE = "'none'"
@@ -91,3 +92,21 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
+
+
+class NullCharacterMiddleware:
+    """A NUL character in the address or the query string is never meant: answer 400
+    rather than let it reach a query (PostgreSQL refuses it in text). Forms refuse it in
+    what they are sent with their own message."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            return HttpResponseBadRequest(
+                "The address has a character that is never part of one.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

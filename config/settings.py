@@ -7,6 +7,7 @@ embedded SQLite database with local backends for every outside service.
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import environ
 
@@ -51,6 +52,7 @@ MIDDLEWARE = [
     "config.logging.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, CORP
+    "config.security.NullCharacterMiddleware",  # 400 for a NUL in the address
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -133,7 +135,7 @@ LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]
 LOCALE_PATHS = [BASE_DIR / "cases" / "locale"]  # every Welsh string of the project
 LANGUAGE_COOKIE_NAME = "waymark_language"
 LANGUAGE_COOKIE_SECURE = env.bool("HTTPS_ONLY", default=not DEBUG)
-LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE: Literal["Lax", "Strict", "None", False] | None = "Lax"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True

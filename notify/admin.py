@@ -4,6 +4,7 @@ developer's rendered outbox, batch sends and the SMS allowance — scoped to cou
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
 from django.db import transaction
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -30,7 +31,7 @@ class NotificationInline(MemberReadOnlyInline):
     fk_name = "case"
     ordering = ["-created_at"]
     fields = ["created_at", "event", "channel", "recipient", "status", "attempts", "last_error"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
 
 
 add_case_inline(NotificationInline)

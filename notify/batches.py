@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 
 from cases.models import Channel
 from cases.validators import normalise_phone, normalise_postcode
@@ -48,8 +48,18 @@ MAX_ROWS = 100_000
 MAX_ERRORS_KEPT = 100
 CHUNK_SIZE = 2_000  # rows a transaction when queuing
 SMS_MAX_CHARACTERS = 918  # GOV.UK Notify's limit for one text message
-SUBJECT_MAX = Notification._meta.get_field("subject").max_length
-RECIPIENT_MAX = Notification._meta.get_field("recipient").max_length
+
+
+def _max_length(name: str) -> int:
+    # Only for `subject` and `recipient`: CharFields, and so always with a max_length.
+    field = Notification._meta.get_field(name)
+    assert isinstance(field, models.CharField)
+    assert field.max_length is not None
+    return field.max_length
+
+
+SUBJECT_MAX = _max_length("subject")
+RECIPIENT_MAX = _max_length("recipient")
 
 EMAIL_COLUMN = "email address"
 PHONE_COLUMN = "phone number"
@@ -83,6 +93,7 @@ class _Unreadable(Exception):
 def _open_records(batch: Batch) -> Iterator[Iterator[tuple[int, list[str]]]]:
     """(spreadsheet row number, cells) for the header and every row that is not blank,
     streamed from the stored file."""
+    assert batch.file.name is not None  # None only on an unsaved FieldFile; a batch has a file
     with batch.file.storage.open(batch.file.name, "rb") as binary:
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
         try:

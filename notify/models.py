@@ -40,7 +40,7 @@ FAILED_STATUSES = frozenset(
     {Status.PERMANENT_FAILURE, Status.TEMPORARY_FAILURE, Status.TECHNICAL_FAILURE}
 )
 # How far along a status is: a receipt never moves a notification backwards.
-RANK = {
+RANK: dict[str, int] = {
     Status.QUEUED: 0,
     Status.SENDING: 1,
     Status.CREATED: 2,

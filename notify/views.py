@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from cases.models import Organisation
 from config import secrets
+from config.jsonsafe import storable
 from notify import inbound
 
 logger = logging.getLogger(__name__)
@@ -54,17 +55,12 @@ def _unauthorised(request, organisation: Organisation) -> JsonResponse | None:
     return None
 
 
-def _text(value: str) -> str:
-    """Text as we store it: without NUL characters (no database keeps them), trimmed."""
-    return value.replace("\x00", "").strip()
-
-
 def _json_object(request) -> dict | None:
     try:
         body = json.loads(request.body)
     except (UnicodeDecodeError, ValueError):
         return None
-    return body if isinstance(body, dict) else None
+    return storable(body) if isinstance(body, dict) else None
 
 
 @csrf_exempt
@@ -110,17 +106,17 @@ def inbound_sms(request, council: str):
         return _error("The body must be a JSON object.", 400)
     for field, max_length in (("id", 64), ("source_number", 32)):
         value = body.get(field)
-        if not isinstance(value, str) or not _text(value) or len(_text(value)) > max_length:
+        if not isinstance(value, str) or not value.strip() or len(value.strip()) > max_length:
             return _error(f"'{field}' must be text of 1 to {max_length} characters.", 400)
     if not isinstance(body.get("message"), str):
         return _error("'message' must be text.", 400)
     destination = body.get("destination_number")
     inbound.receive_sms(
         organisation=organisation,
-        notify_id=_text(body["id"]),
-        source_number=_text(body["source_number"]),
-        destination_number=_text(destination)[:32] if isinstance(destination, str) else "",
-        message=body["message"].replace("\x00", ""),
+        notify_id=body["id"].strip(),
+        source_number=body["source_number"].strip(),
+        destination_number=destination.strip()[:32] if isinstance(destination, str) else "",
+        message=body["message"],
         received_at=inbound.parse_time(body.get("date_received")),
     )
     return JsonResponse({"ok": True})

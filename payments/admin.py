@@ -63,7 +63,7 @@ class PaymentRequestInline(Money, MemberReadOnlyInline):
     fk_name = "case"
     ordering = ["-created_at"]
     fields = ["created_at", "amount", "status", "provider", "paid", "refunded", "payment_page"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
 
     @admin.display(description="payment")
     def payment_page(self, row):
@@ -97,13 +97,13 @@ add_dashboard_panel(dashboard_panel)
 class ProviderEventInline(MemberReadOnlyInline):
     model = ProviderEvent
     fields = ["received_at", "provider", "type", "event_id", "outcome"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
 
 
 class RefundInline(Money, MemberReadOnlyInline):
     model = Refund
     fields = ["created_at", "amount", "reason", "provider_refund_id", "created_by"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
 
 
 class RefundForm(forms.Form):

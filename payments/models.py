@@ -2,6 +2,7 @@
 log, and refunds."""
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -30,7 +31,7 @@ class PaymentRequest(models.Model):
     # Where each status may go next: nothing ever moves back from paid or refunded, and a
     # cancelled request only becomes paid when money arrives anyway (flagged for a refund).
     # `payments.services` writes every status through this table.
-    MOVES = {
+    MOVES: ClassVar[dict[str, set[str]]] = {
         Status.REQUESTED: {
             Status.PENDING,
             Status.PAID,

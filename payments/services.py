@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from cases.services import (
     case_transition,
 )
 from cases.workflows.base import Notify
+from config.jsonsafe import storable, storable_text
 from payments.models import PaymentRequest, ProviderEvent, Refund
 from payments.providers import (
     CANCELLED,
@@ -208,8 +210,7 @@ def payment_start_checkout(
                 provider_id=checkout.provider_id,
                 checkout_ids=[*request.checkout_ids, checkout.provider_id],
                 checkout_url=checkout.url,
-                checkout_expires_at=checkout.expires_at
-                or (timezone.now() + timezone.timedelta(minutes=90)),
+                checkout_expires_at=checkout.expires_at or (timezone.now() + timedelta(minutes=90)),
                 last_error="",
             )
     if isinstance(failure, NotConfigured):
@@ -428,9 +429,9 @@ def payment_webhook(*, provider: str, organisation: Organisation, event: Webhook
                 record = ProviderEvent.objects.create(
                     provider=provider,
                     organisation=organisation,
-                    event_id=event.event_id,
-                    type=event.type[:100],
-                    payload=event.payload,
+                    event_id=storable_text(event.event_id)[:255],
+                    type=storable_text(event.type)[:100],
+                    payload=storable(event.payload),
                 )
         except IntegrityError:
             return "duplicate"

@@ -8,6 +8,7 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
@@ -57,7 +58,7 @@ class CaseEventInline(MemberReadOnlyInline):
         "message",
         "public",
     ]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
 
 
 class AssignedFilter(admin.SimpleListFilter):
@@ -212,7 +213,7 @@ class CaseAdmin(ScopedAdmin):
         "created_at",
         "closed_at",
     ]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
 
     def get_inlines(self, request, obj):
         return [EvidenceInline, CaseEventInline, *CASE_INLINES]
@@ -318,7 +319,7 @@ class CaseAdmin(ScopedAdmin):
         case = self._case_or_404(request, pk)
         data = {k: v for k, v in request.POST.items() if k.startswith("data-")}
         version = request.POST.get("version") or ""
-        if version and not (version.isascii() and version.isdecimal()):
+        if version and not (len(version) <= 10 and version.isascii() and version.isdecimal()):
             self.message_user(
                 request, "The page was out of date. Check the case and try again.", messages.ERROR
             )

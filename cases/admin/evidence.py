@@ -6,6 +6,7 @@ two-factor where it is on) that answers 404 for a file of another council's case
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
@@ -24,7 +25,7 @@ class EvidenceInline(MemberReadOnlyInline):
     model = Evidence
     show_change_link = False  # no page of its own: the download is the way in
     fields = ["file_name", "file_type", "file_size", "created_at", "download"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
 
     @admin.display(description="file name")
     def file_name(self, evidence):

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
 
 from cases.actors import EDITING_ROLES
 from cases.models import Organisation, Role
@@ -42,6 +43,9 @@ def is_member(request) -> bool:
     return user.is_active and user.is_staff and (user.is_superuser or user.memberships.exists())
 
 
+DATE_PARTS = {"year": (1, 9999), "month": (1, 12), "day": (1, 31)}
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """Shows only rows of the user's councils; `council_field` is the path to them.
     Members may view; only national administrators change, unless a subclass says so."""
@@ -69,6 +73,24 @@ class ScopedAdmin(admin.ModelAdmin):
         if councils is None:
             return queryset
         return queryset.filter(**{f"{self.council_field}__in": councils})
+
+    def changelist_view(self, request, extra_context=None):
+        """The list; a date filter that is not a date (year 447700900982) is dropped."""
+        if self.date_hierarchy:
+            query = request.GET.copy()
+            for part, (low, high) in DATE_PARTS.items():
+                key = f"{self.date_hierarchy}__{part}"
+                found = query.get(key)
+                if found is not None and not (
+                    len(found) <= 4
+                    and found.isascii()
+                    and found.isdecimal()
+                    and low <= int(found) <= high
+                ):
+                    del query[key]
+            if query != request.GET:
+                return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
+        return super().changelist_view(request, extra_context)
 
     def response_action(self, request, queryset):
         """An action on selected rows, ignoring any selection that is not one of this

@@ -67,8 +67,11 @@ def radio_items(field: forms.BoundField, divider_before=None) -> list[dict]:
     """The items for components/radios.html: the first radio has the field's id (where the
     error summary links to), the others id-2, id-3 and so on, as GOV.UK Frontend does."""
     base, current = field.id_for_label, field.value()
-    items = []
-    for value, label in field.field.choices:
+    choice_field = field.field
+    assert isinstance(choice_field, forms.ChoiceField)  # radios are always for choices
+    items: list[dict] = []
+    # django-stubs gives the getter the setter's input types; Django normalises to a list.
+    for value, label in choice_field.choices:  # type: ignore[misc, union-attr]
         if value == "":
             continue
         number = len(items) + 1
@@ -199,7 +202,9 @@ class ContactForm(QuestionForm):
     def __init__(self, *args, allow_none: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if not allow_none:
-            self.fields["contact_preference"].choices = [
+            preference = self.fields["contact_preference"]
+            assert isinstance(preference, forms.ChoiceField)  # declared above
+            preference.choices = [
                 c for c in ContactPreference.choices if c[0] != ContactPreference.NONE
             ]
 

@@ -32,6 +32,8 @@ from cases.portal import access
 from cases.services import Actor, case_create
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from cases.portal.evidence import FileRule
 
 SESSION_PREFIX = "waymark_journey"
@@ -60,7 +62,7 @@ class QuestionForm(forms.Form):
 @dataclass(frozen=True)
 class Step:
     slug: str  # the page's address within the journey
-    title: str
+    title: StrOrPromise
     template: str
     form: type[QuestionForm] | None = None
     files: FileRule | None = None  # a file page instead of a question
@@ -73,7 +75,7 @@ class Step:
 class Flow:
     service: str
     name: str  # URL names: portal:<name>-start, -step, -check, -confirmation, -saved
-    title: str
+    title: StrOrPromise
     steps: tuple[Step, ...]
     rows: Callable[[Journey], list[dict]]  # the check-answers summary list
     drafts: bool = False  # offers "Save and come back later"
@@ -232,7 +234,11 @@ class Journey:
         if not pending:
             return None
         self.save()
-        form = step.form(data=step.form.initial_from(self.get(step.slug) or {}), **step.form_kwargs)
+        form_class = step.form
+        assert form_class is not None  # route_errors puts errors only on pages with a form
+        form = form_class(
+            data=form_class.initial_from(self.get(step.slug) or {}), **step.form_kwargs
+        )
         form.is_valid()
         for key, messages in pending.items():
             form.add_service_error(key, messages)
@@ -336,10 +342,12 @@ def question_page(request, flow: Flow, council: str, slug: str) -> HttpResponse:
         from cases.portal.evidence import files_page
 
         return files_page(request, journey, step)
+    form_class = step.form
+    assert form_class is not None  # a page without files is a question page
     status = 200
     if request.method == "POST":
         saving = flow.drafts and request.POST.get("action") == "save"
-        form = step.form(request.POST, **step.form_kwargs)
+        form = form_class(request.POST, **step.form_kwargs)
         if form.is_valid():
             journey.answer(step.slug, form.answer())
             if not saving:
@@ -348,8 +356,8 @@ def question_page(request, flow: Flow, council: str, slug: str) -> HttpResponse:
             return save_for_later(journey)
         status = 400
     else:
-        form = journey.form_with_errors(step) or step.form(
-            initial=step.form.initial_from(journey.get(step.slug) or {}), **step.form_kwargs
+        form = journey.form_with_errors(step) or form_class(
+            initial=form_class.initial_from(journey.get(step.slug) or {}), **step.form_kwargs
         )
     return question_render(request, journey, step, form, status)
 
@@ -428,7 +436,7 @@ def resume_page(request, token: uuid.UUID) -> HttpResponse:
     )
     flow = FLOWS.get(draft.service) if draft else None
     expired = {"days": DRAFT_DAYS}
-    if flow is None or not flow.drafts:
+    if draft is None or flow is None or not flow.drafts:
         return render(request, "portal/apply/expired.html", expired, status=404)
     try:
         organisation = offered_by(flow, draft.organisation.slug)

@@ -13,6 +13,7 @@ import posixpath
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -26,6 +27,9 @@ from django.utils.translation import gettext as _
 from cases.models import Case, Draft, Evidence
 from cases.portal import uploads
 from cases.portal.drafts import Journey, Step, question_render, save_for_later
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 # The first bytes of each type we accept, and the extension we store it under.
@@ -44,9 +48,9 @@ class FileRule:
     """What a file page accepts: content types (checked by content), how many, how big."""
 
     types: tuple[str, ...]
-    types_text: str  # for messages: "a PDF, JPG or PNG"
+    types_text: StrOrPromise  # for messages: "a PDF, JPG or PNG"
     max_files: int
-    too_many: str
+    too_many: StrOrPromise
     max_bytes: int = uploads.MAX_FILE_BYTES
     required: bool = False
 
@@ -96,7 +100,9 @@ class MultipleFileField(forms.Field):
 class UploadForm(forms.Form):
     """Checks the files chosen in one go: their number, size and content."""
 
-    files = MultipleFileField(required=False)
+    # The metaclass moves declared fields into `base_fields`, so this does not clash with
+    # the uploaded data BaseForm keeps in its `files` instance attribute.
+    files = MultipleFileField(required=False)  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -250,6 +256,7 @@ def attach(case: Case, files: list[dict]) -> list[Evidence]:
             )
             with default_storage.open(record["path"], "rb") as handle:
                 evidence.file.save(posixpath.basename(record["path"]), File(handle), save=False)
+            assert evidence.file.name is not None  # save() has just named it
             saved_names.append(evidence.file.name)
             evidence.save()
             created.append(evidence)
@@ -263,6 +270,7 @@ def attach(case: Case, files: list[dict]) -> list[Evidence]:
 def files_page(request, journey: Journey, step: Step) -> HttpResponse:
     """A page that takes files: each upload adds to the list; each file can be removed."""
     rule = step.files
+    assert rule is not None  # question_page sends only the file pages here
     status = 200
     if request.method == "POST" and "remove" in request.POST:
         remove = request.POST["remove"]

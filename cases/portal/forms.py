@@ -38,10 +38,11 @@ def reference_error(exc: process_id.InvalidProcessID) -> str:
     if message is None:
         return str(exc)
     params = dict(exc.params)
-    if "characters" in params:
-        params["characters"] = _join(params["characters"], gettext("and"))
-    if "prefixes" in params:
-        params["prefixes"] = _join(params["prefixes"], gettext("or"))
+    # process_id always passes these two as lists of strings.
+    if isinstance(characters := params.get("characters"), list):
+        params["characters"] = _join(characters, gettext("and"))
+    if isinstance(prefixes := params.get("prefixes"), list):
+        params["prefixes"] = _join(prefixes, gettext("or"))
     return str(message) % params
 
 

@@ -11,6 +11,8 @@ citizen no longer sees.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -33,6 +35,9 @@ from cases.services import (
     case_transition,
 )
 from cases.validators import normalise_phone
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ACTOR_LABEL = "citizen portal"
 FIXED = "fixed"  # the street report state in which we ask "is it fixed?"
@@ -132,7 +137,7 @@ def contact_channels(case: Case) -> list[dict]:
             return False
         return True
 
-    missing = {
+    missing: dict[str, StrOrPromise] = {
         ContactPreference.EMAIL: "" if case.email else _("We do not have an email address for you"),
         ContactPreference.SMS: "" if has_mobile() else _("We do not have a mobile number for you"),
         ContactPreference.LETTER: ""

@@ -59,6 +59,7 @@ def send_evidence(request, reference: str):
                     size=upload.size,
                 )
                 evidence.file.save(f"evidence{EXTENSIONS[content_type]}", upload, save=False)
+                assert evidence.file.name is not None  # save() has just named it
                 saved.append(evidence.file.name)
                 evidence.save()
             case_transition(case=case, transition=TRANSITION, actor=manage.citizen(case))

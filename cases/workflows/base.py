@@ -151,7 +151,7 @@ class Step:
     actors: frozenset[ActorKind]
     public: Text | None = None  # the line on the citizen's timeline; None: internal only
     hooks: tuple[Hook, ...] = ()
-    form: type[forms.Form] | None = None  # validates the data the transition takes
+    form: type[StepForm] | None = None  # validates the data the transition takes
     reason_required: bool = False
     message: str = "none"  # a citizen-visible message: "none", "optional" or "required"
 
@@ -162,7 +162,7 @@ def step(
     *,
     public: Text | None = None,
     hooks: tuple[Hook, ...] = (),
-    form: type[forms.Form] | None = None,
+    form: type[StepForm] | None = None,
     reason_required: bool = False,
     message: str = "none",
 ) -> dict[str, Step]:

@@ -46,7 +46,11 @@ class LocalProvider:
     def fetch_state(self, request) -> ProviderState:
         from payments.models import LocalCheckout
 
-        checkout = LocalCheckout.objects.filter(pk=request.provider_id).first()
+        checkout = (
+            LocalCheckout.objects.filter(pk=request.provider_id).first()
+            if request.provider_id
+            else None
+        )
         if checkout is None:
             raise ProviderError("The local provider has no such checkout", retryable=False)
         if (
@@ -67,6 +71,8 @@ class LocalProvider:
 
         from payments.models import LocalCheckout
 
+        if not request.provider_id:
+            raise ProviderError("The local provider has no checkout to refund", retryable=False)
         updated = LocalCheckout.objects.filter(
             pk=request.provider_id,
             status="paid",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import stripe
@@ -26,8 +27,9 @@ CHECKOUT_LIFETIME = timedelta(hours=1)
 
 def _client(api_key: str) -> stripe.StripeClient:
     base = settings.STRIPE_API_BASE
-    addresses = {"api": base} if base else None
-    return stripe.StripeClient(api_key, base_addresses=addresses, max_network_retries=0)
+    return stripe.StripeClient(
+        api_key, base_addresses={"api": base} if base else None, max_network_retries=0
+    )
 
 
 def _get(obj, name: str, default=None):
@@ -103,6 +105,9 @@ class StripeProvider:
         expires_at = (
             datetime.fromtimestamp(session.expires_at, tz=UTC) if session.expires_at else expires
         )
+        # Stripe leaves `url` out only for embedded sessions and ones no longer open; a
+        # hosted session it has just created always has one.
+        assert session.url is not None
         return Checkout(provider_id=session.id, url=session.url, expires_at=expires_at)
 
     def fetch_state(self, request) -> ProviderState:
@@ -191,5 +196,5 @@ def verify_webhook(payload: bytes, signature: str, secret: str) -> WebhookEvent:
         payment_request_id=payment_request_id,
         provider_id=provider_id,
         state=state,
-        payload=event.to_dict(),
+        payload=json.loads(payload),  # what Stripe sent, as it sent it
     )

@@ -6,6 +6,7 @@ only created when it has none.
 
 import unicodedata
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -28,7 +29,7 @@ from cases.workflows import street_report as st
 
 DEMO_PASSWORD = "waymark-demo"  # noqa: S105 - demo data only; refused outside DEBUG
 
-COUNCILS = [
+COUNCILS: list[dict[str, Any]] = [
     {
         "slug": "northshire",
         "name": "Northshire Council",
@@ -76,7 +77,7 @@ MESSAGE = "Please send a copy of your PIP award letter."
 
 def _blue_badge_paths(fee: bool) -> dict[str, list[tuple]]:
     """How to reach each state from a new application: (transition, actor kind, extra)."""
-    assess = [("start_assessment", "caseworker", {})]
+    assess: list[tuple] = [("start_assessment", "caseworker", {})]
     approve = [*assess, ("approve", "caseworker", {})]
     paid = [*approve, ("payment_received", "system", {})] if fee else approve
     paths = {
@@ -117,7 +118,7 @@ def _blue_badge_paths(fee: bool) -> dict[str, list[tuple]]:
 
 
 def _street_paths(original_reference: str) -> dict[str, list[tuple]]:
-    inspect = [("inspect", "caseworker", {})]
+    inspect: list[tuple] = [("inspect", "caseworker", {})]
     soon = (timezone.localdate() + timedelta(days=7)).isoformat()
     scheduled = [*inspect, ("schedule_repair", "caseworker", {"data": {"repair_date": soon}})]
     fixed = [*inspect, ("mark_fixed", "caseworker", {})]
@@ -179,7 +180,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         for username, slug, role in LOGINS:
             where = (
-                f"{Role(role).label} at {slug}" if slug else "national administrator: every council"
+                f"{Role(role).label} at {slug}"
+                if slug and role
+                else "national administrator: every council"
             )
             self.stdout.write(f"  {username} / {DEMO_PASSWORD}  ({where})")
 
@@ -221,7 +224,7 @@ class Command(BaseCommand):
             user.email = f"{username}@example.gov.uk"
             user.set_password(DEMO_PASSWORD)
             user.save()
-            if slug:
+            if slug and role:  # both or neither: see LOGINS
                 Membership.objects.update_or_create(
                     user=user,
                     organisation=Organisation.objects.get(slug=slug),
@@ -232,8 +235,11 @@ class Command(BaseCommand):
 
     def _open(self, organisation, service, index: int) -> Case:
         name, contact, language = PEOPLE[index % len(PEOPLE)]
-        first = unicodedata.normalize("NFKD", name.split()[0].lower()).encode("ascii", "ignore")
-        first = first.decode()
+        first = (
+            unicodedata.normalize("NFKD", name.split()[0].lower())
+            .encode("ascii", "ignore")
+            .decode()
+        )
         answers = (
             {"eligibility": "pip", "date_of_birth": "1956-03-14"}
             if service == Service.BLUE_BADGE
