@@ -42,7 +42,6 @@ def main() -> int:
             "DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.sqlite3",
             "DEBUG": "0",
             "SECRET_KEY": "benchmark-only-" + uuid.uuid4().hex,
-            "NOTIFY_BACKEND": "govuk",
             "NOTIFY_API_BASE_URL": fake.url,
             "NOTIFY_API_KEY": api_key,
             "Q_WORKERS": "1",

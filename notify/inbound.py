@@ -128,9 +128,6 @@ def phone_number(value: str) -> str:
         return ""
 
 
-sender_number = phone_number
-
-
 def receive_sms(
     *,
     organisation: Organisation,

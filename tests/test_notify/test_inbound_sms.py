@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Service
 from cases.services import Actor, case_add_note
-from notify.inbound import keyword, process_inbound_sms, sender_number
+from notify.inbound import keyword, phone_number, process_inbound_sms
 from notify.models import InboundSms, Notification
 from tests.factories import council, make_case, new_case
 from tests.helpers import use_secrets
@@ -122,7 +122,7 @@ def test_keywords_ignore_case_spaces_and_punctuation(message, expected):
     ],
 )
 def test_the_sender_number_is_normalised_as_cases_store_it(source, expected):
-    assert sender_number(source) == expected
+    assert phone_number(source) == expected
 
 
 # --- Storing ----------------------------------------------------------------------------

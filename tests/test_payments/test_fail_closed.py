@@ -277,3 +277,37 @@ def test_the_same_event_to_two_councils_urls_is_handled_for_each(
     assert response.json()["outcome"] == "pending → paid"
     assert Case.objects.get(pk=case.pk).state == "approved"
     assert PaymentRequest.objects.get(pk=request.pk).status == "paid"
+
+
+# --- A payment's status only moves forward -----------------------------------------------
+
+
+def test_no_status_ever_moves_back_from_paid_or_refunded():
+    settled = set(PaymentRequest.SETTLED_STATUSES)
+    for status in settled:
+        assert PaymentRequest.MOVES[status] <= settled, status
+    assert PaymentRequest.MOVES[PaymentRequest.Status.REFUNDED] == set()
+    assert PaymentRequest.MOVES[PaymentRequest.Status.CANCELLED] == {PaymentRequest.Status.PAID}
+
+
+@pytest.mark.parametrize("news", ["failed", "cancelled", "expired", "unknown", "pending"])
+def test_late_news_never_unsettles_a_paid_request(stripe_pending, news):
+    from payments.providers import ProviderState
+    from payments.services import payment_apply_state
+
+    case, request = stripe_pending
+    paid = ProviderState("paid", paid_pence=1000, currency="GBP", payment_id="pi_1")
+    payment_apply_state(
+        payment_request=request, state=paid, source="test", provider_id=request.provider_id
+    )
+
+    payment_apply_state(
+        payment_request=request,
+        state=ProviderState(news),
+        source="test",
+        provider_id=request.provider_id,
+    )
+
+    request.refresh_from_db()
+    assert request.status == "paid"
+    assert Case.objects.get(pk=case.pk).state == "approved"
