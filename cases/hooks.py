@@ -59,10 +59,6 @@ def dispatch(
         handler(hook, case=case, event=event, message=message)
 
 
-def handled(hook_type: type) -> bool:
-    return bool(_handlers.get(hook_type))
-
-
 def register_message_values(provider: ValuesProvider) -> None:
     """`provider(case)` returns values a message about the case may use."""
     if provider not in _values:
