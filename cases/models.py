@@ -347,6 +347,8 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     ON_PAYMENT: ClassVar[str | None] = None
     ON_PAYMENT_UNKNOWN: ClassVar[str | None] = None
     ON_PAYMENT_EXPIRED: ClassVar[str | None] = None
+    # The step staff are expected to take next in a state: offered first, as the main button.
+    NEXT_STEPS: ClassVar[dict[str, str]] = {}
     SMS_KEYWORDS: ClassVar[tuple[SmsKeyword, ...]] = ()  # words a citizen may text
     SCHEDULED: ClassVar[tuple[Scheduled, ...]] = ()  # transitions that happen with time
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cases import calendar
 from cases.models import Case, CaseEvent
+from cases.ukdates import long_date
 from cases.workflows.base import Outcome, Stage, Text
 
 DONE, CURRENT, UPCOMING = "done", "current", "upcoming"
@@ -55,6 +56,7 @@ class Timeline:
     overdue: bool
     notifications: list = field(default_factory=list)
     payments: list = field(default_factory=list)
+    outcome_text: str = ""  # the outcome's explanation, its placeholders filled
 
     @property
     def current(self) -> TimelineStage | None:
@@ -71,7 +73,7 @@ def _entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
         return str(case.CREATED_TEXT or CREATED_TEXT)
     if event.kind == CaseEvent.Kind.OVERDUE:
         due = date.fromisoformat(event.data["due_date"]) if event.data.get("due_date") else None
-        return OVERDUE_TEXT.format(due=due.strftime("%-d %B %Y") if due else "")
+        return OVERDUE_TEXT.format(due=long_date(due))
     if event.kind == CaseEvent.Kind.REFUNDED:
         return REFUNDED_TEXT.format(amount=f"£{event.data.get('amount_pence', 0) / 100:.2f}")
     meta = steps.get(event.transition)
@@ -163,15 +165,14 @@ def case_timeline(case: Case) -> Timeline:
         overdue=case.overdue,
         notifications=notifications,
         payments=payments,
+        outcome_text=outcome.explanation.format(**values) if outcome else "",
     )
 
 
 def _text_values(case: Case) -> dict[str, str]:
     values = {"repair_date": "", "redirect_to": case.details.get("redirect_to", "")}
     if case.details.get("repair_date"):
-        values["repair_date"] = date.fromisoformat(case.details["repair_date"]).strftime(
-            "%-d %B %Y"
-        )
+        values["repair_date"] = long_date(date.fromisoformat(case.details["repair_date"]))
     return values
 
 

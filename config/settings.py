@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the widgets' own templates, for FORM_RENDERER below
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -67,6 +68,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Form widgets render with the project's templates (templates/widgets/ overrides some).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -252,6 +255,13 @@ SMS_FRAGMENT_PENCE = env.float("SMS_FRAGMENT_PENCE", default=2.4)
 # Lookups of a case by reference number and postcode or email, per 15 minutes.
 TRACK_ATTEMPTS_PER_IP = env.int("TRACK_ATTEMPTS_PER_IP", default=20)
 TRACK_ATTEMPTS_PER_REFERENCE = env.int("TRACK_ATTEMPTS_PER_REFERENCE", default=5)
+# "Send me a link to my case": requests per address in 15 minutes; links per reference an hour.
+LINK_REQUESTS_PER_IP = env.int("LINK_REQUESTS_PER_IP", default=10)
+LINK_REQUESTS_PER_REFERENCE = env.int("LINK_REQUESTS_PER_REFERENCE", default=3)
+# Where the phase banner's "give your feedback" link goes (it opens in a new tab): by
+# default /feedback/, which sends citizens to the council that runs the service they used;
+# or a survey or form of your own (any URL, or mailto: an inbox someone reads).
+FEEDBACK_URL = env.str("FEEDBACK_URL", default="/feedback/")
 
 # --- Payments --------------------------------------------------------------------------
 # Each council chooses Stripe or GOV.UK Pay in its service settings (its keys above).

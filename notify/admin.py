@@ -5,22 +5,28 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from cases.actors import EDITING_ROLES
+from cases.admin.case_page import reference_search
 from cases.admin.extensions import Attention, Table, add_case_inline, add_dashboard_panel
 from cases.admin.scoping import (
     MemberReadOnlyInline,
     ScopedAdmin,
+    administers,
     can_edit,
     councils_of,
     is_member,
 )
 from cases.models import Channel, Language, Organisation
 from config.tasks import enqueue
+from notify.client import NotifyFailure
+from notify.linking import NoNotifyKey, link_report, save_links
 from notify.models import FAILED_STATUSES, Batch, InboundSms, Notification, Status
 from notify.services import notification_cancel, notification_retry, sms_allowance
 from notify.templates import TEMPLATES
@@ -146,6 +152,13 @@ class NotificationAdmin(ScopedAdmin):
         ("Personalisation", {"classes": ["collapse"], "fields": ["personalisation"]}),
     ]
 
+    def get_search_results(self, request, queryset, search_term):
+        """A case's reference finds its messages however it is typed (hyphens, spaces)."""
+        found = reference_search(queryset, search_term, "case__process_id")
+        if found is not None:
+            return found, False
+        return super().get_search_results(request, queryset, search_term)
+
     @admin.display(description="status", ordering="status")
     def status_tag(self, row):
         colour = {"delivered": "green", "sent": "green", "received": "green"}.get(row.status)
@@ -184,13 +197,27 @@ class NotificationAdmin(ScopedAdmin):
                 self.admin_site.admin_view(self.allowance_view),
                 name="notify_allowance",
             ),
+            path(
+                "link-templates/<slug:slug>/",
+                self.admin_site.admin_view(self.link_templates_view),
+                name="notify_link_templates",
+            ),
             *super().get_urls(),
         ]
 
     def outbox_view(self, request):
-        """The developer outbox: exactly what each citizen would receive, newest first."""
-        rows = self.get_queryset(request).select_related("case")[:50]
-        context = {**self.admin_site.each_context(request), "title": "Outbox", "rows": rows}
+        """The developer outbox: exactly what each citizen would receive, newest first;
+        searched like the message list (a reference however it is typed, or a recipient)."""
+        term = request.GET.get("q", "").strip()
+        rows = self.get_queryset(request).select_related("case")
+        if term:
+            rows, _duplicates = self.get_search_results(request, rows, term)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Outbox",
+            "rows": rows[:50],
+            "q": term,
+        }
         return render(request, "admin/notify/outbox.html", context)
 
     def allowance_view(self, request):
@@ -204,6 +231,72 @@ class NotificationAdmin(ScopedAdmin):
             "free": f"{settings.SMS_FREE_FRAGMENTS:,}",
         }
         return render(request, "admin/notify/allowance.html", context)
+
+    def link_templates_view(self, request, slug):
+        """Link a council's Notify templates by name (see notify.linking): the report, and
+        a button that saves the IDs. Council admins of that council and national
+        administrators only."""
+        organisation = Organisation.objects.filter(slug=slug).first()
+        councils = councils_of(request.user)
+        if organisation is None or (
+            councils is not None and not councils.filter(pk=organisation.pk).exists()
+        ):
+            raise Http404("No such council")
+        managed = administers(request.user)
+        if managed is not None and not managed.filter(pk=organisation.pk).exists():
+            raise PermissionDenied("Only the council's admins may link its Notify templates.")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Link Notify templates: {organisation}",
+            "organisation": organisation,
+            "opts": Organisation._meta,
+        }
+        try:
+            report = link_report(organisation)
+        except NoNotifyKey as missing_key:
+            context["error"] = missing_key.message
+            return render(request, "admin/notify/link_templates.html", context)
+        except NotifyFailure as failure:
+            context["error"] = (
+                f"Could not read {organisation}'s GOV.UK Notify account: {failure.message}. "
+                "Nothing was saved."
+            )
+            return render(request, "admin/notify/link_templates.html", context)
+        if request.method == "POST":
+            if request.POST.get("fingerprint") != report.fingerprint():
+                messages.warning(
+                    request,
+                    "The Notify account changed since the page was shown: nothing was saved. "
+                    "Check the templates below and save again.",
+                )
+            else:
+                changed = save_links(report, clear_missing=bool(request.POST.get("clear_missing")))
+                messages.success(
+                    request,
+                    f"Saved the Notify template IDs of {organisation}: {changed} value(s) changed.",
+                )
+                return redirect(request.path)
+        context.update(report=report, fingerprint=report.fingerprint())
+        return render(request, "admin/notify/link_templates.html", context)
+
+
+@admin.action(description="Link Notify templates by name (one council)")
+def link_notify_templates(modeladmin, request, queryset):
+    """On the council list: opens the linking page of the council ticked."""
+    if queryset.count() != 1:
+        modeladmin.message_user(
+            request, "Tick one council to link its Notify templates.", messages.WARNING
+        )
+        return None
+    return HttpResponseRedirect(reverse("admin:notify_link_templates", args=[queryset.get().slug]))
+
+
+# The council pages belong to `cases`, which knows nothing of Notify: the action on the
+# council list and the link on a council's page are added from here.
+_OrganisationAdmin = type(admin.site.get_model_admin(Organisation))
+_OrganisationAdmin.actions = [*(_OrganisationAdmin.actions or []), link_notify_templates]
+if _OrganisationAdmin.change_form_template is None:
+    _OrganisationAdmin.change_form_template = "admin/notify/organisation_change_form.html"
 
 
 class BatchForm(forms.ModelForm):

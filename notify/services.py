@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 
 from cases import hooks
-from cases.links import signed_link
+from cases.links import short_link, signed_link
 from cases.models import Channel, ContactPreference
+from cases.ukdates import long_date
 from cases.validators import normalise_postcode
 from cases.workflows.base import Notify
 from config.tasks import enqueue
@@ -82,11 +84,11 @@ def case_values(case: Case, message: str) -> dict[str, str]:
         "service": case.TITLE.cy if case.language == "cy" else case.TITLE.en,
         "message": message,
         "track_url": signed_link(case),
+        "short_url": short_link(case),  # for text messages: fewer fragments
     }
     if case.details.get("repair_date"):
-        values["repair_date"] = date.fromisoformat(case.details["repair_date"]).strftime(
-            "%-d %B %Y"
-        )
+        with translation.override(case.language):  # month names in the case's language
+            values["repair_date"] = long_date(date.fromisoformat(case.details["repair_date"]))
     if case.details.get("redirect_to"):
         values["redirect_to"] = case.details["redirect_to"]
     values.update(hooks.message_values(case))  # e.g. the fee and where to pay it

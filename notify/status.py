@@ -36,6 +36,8 @@ def move(pk, status: str, *, only_from=None, **fields) -> bool:
     now = timezone.now()
     if status in FINAL_STATUSES:
         fields.setdefault("completed_at", now)
+    if RANK[status] >= RANK[Status.CREATED]:
+        fields.setdefault("unanswered", False)  # Notify has it: nothing is unanswered now
     fields.setdefault("updated_at", now)
     updated = Notification.objects.filter(pk=pk, status__in=allowed).update(status=status, **fields)
     return bool(updated)

@@ -6,6 +6,16 @@ template needs are read from its text, so a row missing one is refused when it i
 not when it is sent. Councils create the same templates in their Notify account and put
 the template IDs in their service settings; `manage.py check_notify_templates` compares
 the two.
+
+Naming convention: in the council's Notify account each template is named
+``waymark <event> <channel> <language>`` — the event as in TEMPLATES, the channel
+``email``, ``sms`` or ``letter`` (a letter template has the email's subject and body) and
+the language ``en`` or ``cy``: "waymark application_received email en", "waymark
+application_received sms cy". Names are compared ignoring capitals, and any run of spaces
+or underscores counts as one separator ("Waymark Application Received SMS CY" matches).
+With those names, `manage.py link_notify_templates --council <slug> [--apply]` or the
+council's "Link Notify templates" admin page reads the account and saves the IDs (see
+`notify.linking`), instead of typing them.
 """
 
 from __future__ import annotations
@@ -17,6 +27,16 @@ from cases.workflows.base import Text
 
 PLACEHOLDER = re.compile(r"\(\(([^()]+?)\)\)")
 TRACK = Text("Check your case at ((track_url))", "Gwiriwch eich achos yn ((track_url))")
+
+
+# The type Notify gives a template, for each of our channels.
+NOTIFY_TYPE = {"email": "email", "sms": "sms", "letter": "letter"}
+
+
+def placeholders_in(template: dict) -> set[str]:
+    """The placeholders of a template as Notify's API returns it."""
+    text = (template.get("subject") or "") + "\n" + (template.get("body") or "")
+    return {m.strip().lower() for m in PLACEHOLDER.findall(text)}
 
 
 class MissingPersonalisation(ValueError):
@@ -69,7 +89,8 @@ def _case_template(event, subject: Text, body: Text, sms: Text) -> Template:
             f"{TRACK.cy}\n\n((council))",
         ),
         sms=Text(
-            f"((council)): {sms.en} Ref ((reference)).", f"((council)): {sms.cy} Cyf ((reference))."
+            f"((council)): {sms.en} Ref ((reference)). ((short_url))",
+            f"((council)): {sms.cy} Cyf ((reference)). ((short_url))",
         ),
     )
 
@@ -222,6 +243,15 @@ TEMPLATES: dict[str, Template] = {
                 "Reply WITHDRAW YES to withdraw your application.",
                 "Atebwch WITHDRAW YES i dynnu eich cais yn ôl.",
             ),
+        ),
+        _case_template(
+            "case_link",
+            Text("A link to your case", "Dolen i'ch achos"),
+            Text(
+                "You asked for a link to your case. It works for 60 days.",
+                "Gwnaethoch ofyn am ddolen i'ch achos. Mae'n gweithio am 60 diwrnod.",
+            ),
+            Text("Here is the link to your case.", "Dyma'r ddolen i'ch achos."),
         ),
         Template(
             event="which_case",

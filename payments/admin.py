@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from cases import process_id
+from cases.admin.case_page import reference_search
 from cases.admin.extensions import Attention, add_case_inline, add_dashboard_panel
 from cases.admin.scoping import MemberReadOnlyInline, ScopedAdmin, can_edit
 from payments.models import PaymentRequest, ProviderEvent, Refund
@@ -194,9 +194,9 @@ class PaymentRequestAdmin(NoEditing, Money, ScopedAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """A process ID matches however it was typed (case, spaces, hyphens)."""
-        canonical = process_id.normalise(search_term)
-        if process_id.is_valid(canonical):
-            return queryset.filter(case__process_id=canonical), False
+        found = reference_search(queryset, search_term, "case__process_id")
+        if found is not None:
+            return found, False
         return super().get_search_results(request, queryset, search_term)
 
     def get_urls(self):

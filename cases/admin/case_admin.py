@@ -7,22 +7,22 @@ actions — goes through `cases.services`, locked, permission-checked and record
 import csv
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import flatten
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from cases import process_id
+from cases import ukdates
+from cases.admin.case_page import CasePage, describe, reference_search
 from cases.admin.evidence import EvidenceInline, download_path
 from cases.admin.extensions import CASE_INLINES
 from cases.admin.scoping import (
     MemberReadOnlyInline,
-    ScopedAdmin,
     ScopedCouncilFilter,
     can_edit,
     councils_of,
@@ -32,33 +32,54 @@ from cases.models import AccessLog, Case, CaseEvent
 from cases.services import (
     Actor,
     CaseError,
-    CaseValidationError,
     allowed_transitions,
-    case_add_note,
     case_assign,
     case_transition,
 )
 from cases.validators import normalise_postcode
 from cases.workflows import WORKFLOWS
+from cases.workflows.base import CASEWORKER, Step
 
 
 class CaseEventInline(MemberReadOnlyInline):
+    """The case's record, newest first, in words: what happened, between which states,
+    who did it, and what they wrote."""
+
     model = CaseEvent
     ordering = ["-created_at", "-id"]
     show_change_link = False
-    fields = [
-        "created_at",
-        "kind",
-        "transition",
-        "from_state",
-        "to_state",
-        "actor_kind",
-        "actor_label",
-        "reason",
-        "message",
-        "public",
-    ]
+    verbose_name_plural = "What happened (newest first)"
+    fields = ["when", "what", "states", "who", "reason", "message", "citizen_sees"]
     readonly_fields = flatten(fields)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("case")
+
+    @staticmethod
+    def _described(event) -> dict:
+        if not hasattr(event, "_described"):
+            event._described = describe(event.case, event)
+        return event._described
+
+    @admin.display(description="when")
+    def when(self, event):
+        return ukdates.long_datetime(event.created_at)
+
+    @admin.display(description="what happened")
+    def what(self, event):
+        return self._described(event)["what"]
+
+    @admin.display(description="state")
+    def states(self, event):
+        return self._described(event)["states"] or "–"
+
+    @admin.display(description="by")
+    def who(self, event):
+        return self._described(event)["who"]
+
+    @admin.display(description="on the timeline", boolean=True)
+    def citizen_sees(self, event):
+        return event.public
 
 
 class AssignedFilter(admin.SimpleListFilter):
@@ -103,6 +124,21 @@ def _stages():
     return sorted(seen.items(), key=lambda item: item[1])
 
 
+class OpenFilter(admin.SimpleListFilter):
+    title = "open or closed"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Open"), ("no", "Closed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.open()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.open().values("pk"))
+        return queryset
+
+
 class StageFilter(admin.SimpleListFilter):
     title = "stage"
     parameter_name = "stage"
@@ -114,22 +150,42 @@ class StageFilter(admin.SimpleListFilter):
         return queryset.filter(stage=self.value()) if self.value() else queryset
 
 
-class NoteForm(forms.Form):
-    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
-
-
 class BulkTransitionForm(forms.Form):
-    transition = forms.ChoiceField()
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
-    message = forms.CharField(
+    """The second page of "move cases on": what the chosen step needs."""
+
+    reason = forms.CharField(
         required=False,
-        label="Message to the citizen",
+        label="Reason (staff only)",
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
     )
+    message = forms.CharField(
+        required=False,
+        label="Message to each citizen",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
+    confirm = forms.BooleanField(required=False)
 
-    def __init__(self, *args, choices, **kwargs):
+    def __init__(self, *args, step: Step, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["transition"].choices = choices
+        if step.message == "none":
+            del self.fields["message"]  # this step sends the citizens no message
+        if step.destructive:
+            self.fields["confirm"].required = True
+            self.fields["confirm"].label = f"Yes, {step.label.en.lower()}: this ends each case"
+        else:
+            del self.fields["confirm"]
+
+
+def bulk_choices(cases) -> dict[str, dict]:
+    """The steps a caseworker could take on at least one of the cases, with how many (the
+    services check the caseworker's own permission on each, as they make the change)."""
+    offered: dict[str, dict] = {}
+    for case in cases:
+        for name, step in allowed_transitions(case):
+            if CASEWORKER in step.actors:
+                entry = offered.setdefault(name, {"step": step, "count": 0})
+                entry["count"] += 1
+    return dict(sorted(offered.items(), key=lambda item: item[1]["step"].label.en))
 
 
 EXPORT_COLUMNS = [
@@ -163,19 +219,20 @@ def spreadsheet_safe(value) -> str:
 
 
 @admin.register(Case)
-class CaseAdmin(ScopedAdmin):
+class CaseAdmin(CasePage):
     list_display = [
         "reference_link",
         "service",
         "state_label",
-        "stage",
+        "stage_label",
         "due",
         "assigned_to",
         "organisation",
-        "created_at",
+        "received",
     ]
     list_display_links = None
     list_filter = [
+        OpenFilter,
         "service",
         StageFilter,
         StateFilter,
@@ -223,19 +280,28 @@ class CaseAdmin(ScopedAdmin):
     @admin.display(description="reference", ordering="process_id")
     def reference_link(self, case):
         url = reverse("admin:cases_case_change", args=[case.pk])
-        return format_html('<a href="{}">{}</a>', url, case.reference)
+        return format_html('<a class="waymark-reference" href="{}">{}</a>', url, case.reference)
 
     @admin.display(description="state")
     def state_label(self, case):
-        return str(case.state_label)
+        return case.state_label.en
+
+    @admin.display(description="stage", ordering="stage")
+    def stage_label(self, case):
+        return self._stage_label(case)
 
     @admin.display(description="due", ordering="due_date")
     def due(self, case):
         if not case.due_date:
             return "–"
+        shown = ukdates.long_date(case.due_date)
         if case.overdue or (case.due_date < timezone.localdate() and not case.is_closed):
-            return format_html('<strong style="color:#d4351c">{} (overdue)</strong>', case.due_date)
-        return case.due_date
+            return format_html('<strong class="waymark-overdue">{} (overdue)</strong>', shown)
+        return shown
+
+    @admin.display(description="received", ordering="created_at")
+    def received(self, case):
+        return ukdates.long_date(case.created_at)
 
     # --- Permissions: nothing is edited as a form; changes are the buttons below ------
 
@@ -261,106 +327,24 @@ class CaseAdmin(ScopedAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """A process ID or a postcode matches however it was typed."""
-        canonical = process_id.normalise(search_term)
-        if process_id.is_valid(canonical):
-            return queryset.filter(process_id=canonical), False
+        found = reference_search(queryset, search_term, "process_id")
+        if found is not None:
+            return found, False
         try:
             return queryset.filter(postcode=normalise_postcode(search_term)), False
         except ValidationError:
             return super().get_search_results(request, queryset, search_term)
 
-    # --- The case page: transitions and notes ---------------------------------------
+    # --- The case page (cases/admin/case_page.py) and the dashboard ------------------
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path(
-                "<int:pk>/transition/<str:name>/",
-                wrap(self.transition_view),
-                name="cases_case_transition",
-            ),
-            path("<int:pk>/note/", wrap(self.note_view), name="cases_case_note"),
+            *self.case_page_urls(),
             path("dashboard/", wrap(self.dashboard_view), name="cases_dashboard"),
             download_path(self.admin_site),
             *super().get_urls(),
         ]
-
-    def _case_or_404(self, request, pk) -> Case:
-        case = self.get_queryset(request).filter(pk=pk).first()
-        if case is None:
-            raise Http404("No such case")
-        return case
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        case = self.get_object(request, object_id)  # None for an ID that is not one
-        extra = dict(extra_context or {})
-        if case is not None:
-            actor = Actor.caseworker(request.user)
-            extra["transitions"] = [
-                {
-                    "name": name,
-                    "step": step,
-                    "form": step.form(case=case, prefix="data") if step.form else None,
-                }
-                for name, step in allowed_transitions(case, actor)
-                if "caseworker" in step.actors
-            ]
-            extra["case"] = case
-            extra["note_form"] = NoteForm()
-            extra["can_edit"] = can_edit(request.user, case.organisation_id)
-            extra["timeline_entries"] = case.events.filter(public=True).order_by("-created_at")
-            if request.method in ("GET", "HEAD"):
-                record_access(request, [case.pk], AccessLog.Action.VIEWED)
-        return super().change_view(request, object_id, form_url, extra)
-
-    def transition_view(self, request, pk, name):
-        if request.method != "POST":
-            raise Http404("Transitions are made from the case page")
-        case = self._case_or_404(request, pk)
-        data = {k: v for k, v in request.POST.items() if k.startswith("data-")}
-        version = request.POST.get("version") or ""
-        if version and not (len(version) <= 10 and version.isascii() and version.isdecimal()):
-            self.message_user(
-                request, "The page was out of date. Check the case and try again.", messages.ERROR
-            )
-            return HttpResponseRedirect(reverse("admin:cases_case_change", args=[pk]))
-        try:
-            case = case_transition(
-                case=case,
-                transition=name,
-                actor=Actor.caseworker(request.user),
-                reason=request.POST.get("reason", ""),
-                message=request.POST.get("message", ""),
-                data={k.removeprefix("data-"): v for k, v in data.items()} or None,
-                expected_version=int(version) if version else None,
-            )
-        except CaseValidationError as exc:
-            for field, problems in exc.errors.items():
-                name = field.replace("_", " ").capitalize()
-                self.message_user(request, f"{name}: {' '.join(problems)}", messages.ERROR)
-        except CaseError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-        else:
-            self.message_user(request, f"{case.reference} is now '{case.state_label}'.")
-        return HttpResponseRedirect(reverse("admin:cases_case_change", args=[pk]))
-
-    def note_view(self, request, pk):
-        if request.method != "POST":
-            raise Http404("Notes are added from the case page")
-        case = self._case_or_404(request, pk)
-        form = NoteForm(request.POST)
-        if not form.is_valid():
-            self.message_user(request, "Enter a note", messages.ERROR)
-        else:
-            try:
-                case_add_note(
-                    case=case, actor=Actor.caseworker(request.user), text=form.cleaned_data["text"]
-                )
-            except CaseError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-            else:
-                self.message_user(request, "Note added.")
-        return HttpResponseRedirect(reverse("admin:cases_case_change", args=[pk]))
 
     def dashboard_view(self, request):
         from cases.admin.dashboard import dashboard_context
@@ -376,10 +360,12 @@ class CaseAdmin(ScopedAdmin):
 
     # --- Bulk actions ----------------------------------------------------------------
 
-    def _each(self, request, queryset, work) -> list[dict]:
+    def _each(self, request, cases, work) -> list[dict]:
         """Runs `work(case)` on each case, one transaction each; a result per row."""
+        if hasattr(cases, "select_related"):
+            cases = cases.select_related("organisation", "assigned_to")
         results = []
-        for case in queryset.select_related("organisation", "assigned_to"):
+        for case in cases:
             try:
                 work(case)
             except CaseError as exc:
@@ -418,42 +404,59 @@ class CaseAdmin(ScopedAdmin):
 
     @admin.action(description="Move the selected cases on (one transition for all)")
     def transition_selected(self, request, queryset):
-        choices = sorted(
-            {
-                (t.name, f"{t.custom['step'].label.en} ({workflow.TITLE.en})")
-                for workflow in WORKFLOWS.values()
-                for t in workflow(state=workflow.INITIAL_STATE).get_all_state_transitions()
-                if "caseworker" in t.custom["step"].actors
-            },
-            key=lambda c: c[1],
-        )
-        form = BulkTransitionForm(
-            request.POST if "apply" in request.POST else None, choices=choices
-        )
-        if "apply" in request.POST and form.is_valid():
-            actor = Actor.caseworker(request.user)
-            values = form.cleaned_data
-            results = self._each(
-                request,
-                queryset,
-                lambda c: case_transition(
-                    case=c,
-                    transition=values["transition"],
-                    actor=actor,
-                    reason=values["reason"],
-                    message=values["message"],
-                ),
-            )
-            return self._report(request, "Move cases on", results)
+        """Three pages, no JavaScript: choose a step among those valid for the selected
+        cases (with how many each fits), then give what that step needs (a reason, a
+        message only if it sends one, a confirmation if it ends cases), then a result per
+        case."""
+        cases = list(queryset.select_related("organisation", "assigned_to"))
+        offered = bulk_choices(cases)
+        chosen = offered.get(request.POST.get("transition", ""))
         context = {
             **self.admin_site.each_context(request),
             "title": "Move the selected cases on",
-            "form": form,
-            "queryset": queryset,
+            "cases": cases,
+            "offered": offered,
             "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "select_across": request.POST.get("select_across", "0"),
         }
+        if chosen is None:
+            if "transition" in request.POST:
+                context["problem"] = "Choose one of the steps these cases can take."
+            return render(request, "admin/cases/case/bulk_transition.html", context)
+        step = chosen["step"]
+        applying = "apply" in request.POST
+        form = BulkTransitionForm(request.POST if applying else None, step=step)
+        # The step's own questions (a repair date…), checked for each case by the services.
+        step_form = step.form(case=cases[0], prefix="data") if step.form else None
+        if applying and form.is_valid():
+            actor = Actor.caseworker(request.user)
+            values = form.cleaned_data
+            data = {
+                k.removeprefix("data-"): v for k, v in request.POST.items() if k.startswith("data-")
+            }
+            results = self._each(
+                request,
+                cases,
+                lambda c: case_transition(
+                    case=c,
+                    transition=request.POST["transition"],
+                    actor=actor,
+                    reason=values["reason"],
+                    message=values.get("message", ""),
+                    data=data or None,
+                ),
+            )
+            return self._report(request, "Move cases on", results)
+        context.update(
+            {
+                "form": form,
+                "step_form": step_form,
+                "step": step,
+                "transition": request.POST["transition"],
+                **chosen,
+            }
+        )
         return render(request, "admin/cases/case/bulk_transition.html", context)
 
     @admin.action(description="Export the selected cases as CSV")

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db import models
 
 from cases.admin.scoping import ScopedAdmin, ScopedCouncilFilter, administers, councils_of
 from cases.models import AccessLog, Membership, Organisation, ServiceConfig
@@ -19,6 +20,7 @@ class ServiceConfigInline(admin.StackedInline):
 @admin.register(Organisation)
 class OrganisationAdmin(ScopedAdmin):
     council_field = "pk"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # "example.gov.uk"
     list_display = ["name", "name_cy", "slug", "contact_email"]
     search_fields = ["name", "name_cy", "slug"]
     prepopulated_fields = {"slug": ["name"]}

@@ -1,9 +1,11 @@
 """The caseworkers' dashboard: where the work is, what is late, what needs a person."""
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.admin.extensions import DASHBOARD_PANELS, Attention, Table
@@ -33,6 +35,11 @@ def _per_week(queryset, field: str, start) -> dict:
     }
 
 
+def cases_url(**filters) -> str:
+    """The case list filtered to what a number on the dashboard counts."""
+    return f"{reverse('admin:cases_case_changelist')}?{urlencode(filters)}"
+
+
 def dashboard_context(user) -> dict:
     cases = _scoped(Case.objects.all(), user, "organisation")
     open_cases = cases.open()
@@ -42,7 +49,13 @@ def dashboard_context(user) -> dict:
     lookup = {(row["service"], row["stage"]): row["n"] for row in counts}
     for service, workflow in WORKFLOWS.items():
         by_stage[str(workflow.TITLE.en)] = [
-            (stage.title.en, lookup.get((service, stage.slug), 0)) for stage in workflow.STAGES
+            (
+                stage.title.en,
+                lookup.get((service, stage.slug), 0),
+                cases_url(open="yes", service__exact=service, stage=stage.slug),
+            )
+            for stage in workflow.STAGES
+            if not set(stage.states) <= workflow.CLOSED_STATES  # open cases are never there
         ]
 
     today = timezone.localdate()
@@ -52,7 +65,11 @@ def dashboard_context(user) -> dict:
     weeks = []
     for i in range(WEEKS):
         monday = start + timedelta(days=7 * i)
-        weeks.append({"monday": monday, "new": new.get(monday, 0), "closed": closed.get(monday, 0)})
+        week = {"monday": monday, "new": new.get(monday, 0), "closed": closed.get(monday, 0)}
+        span = {"__gte": monday.isoformat(), "__lt": (monday + timedelta(days=7)).isoformat()}
+        week["new_url"] = cases_url(**{f"created_at{k}": v for k, v in span.items()})
+        week["closed_url"] = cases_url(**{f"closed_at{k}": v for k, v in span.items()})
+        weeks.append(week)
     peak = max([1] + [w["new"] for w in weeks] + [w["closed"] for w in weeks])
     for i, week in enumerate(weeks):  # bar geometry for the SVG chart (100 px at the peak)
         week["x"] = i * 70
@@ -68,6 +85,9 @@ def dashboard_context(user) -> dict:
     return {
         "by_stage": by_stage,
         "open_count": open_cases.count(),
+        "open_url": cases_url(open="yes"),
+        "overdue_url": cases_url(open="yes", overdue__exact="1"),
+        "unassigned_url": cases_url(open="yes", assigned="nobody"),
         "overdue_count": open_cases.filter(overdue=True).count(),
         "unassigned_count": open_cases.filter(assigned_to__isnull=True).count(),
         "weeks": weeks,

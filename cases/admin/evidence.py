@@ -17,15 +17,21 @@ from cases.admin.scoping import MemberReadOnlyInline, councils_of
 from cases.audit import record_access
 from cases.models import AccessLog, Evidence
 from cases.portal.evidence import name_for
+from cases.ukdates import long_datetime
 
 KINDS = {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}
+IMAGES = ("image/jpeg", "image/png")  # shown on the case page as well as downloaded
 
 
 class EvidenceInline(MemberReadOnlyInline):
     model = Evidence
     show_change_link = False  # no page of its own: the download is the way in
-    fields = ["file_name", "file_type", "file_size", "created_at", "download"]
+    fields = ["file_name", "file_type", "file_size", "uploaded", "download"]
     readonly_fields = flatten(fields)
+
+    @admin.display(description="uploaded")
+    def uploaded(self, evidence):
+        return long_datetime(evidence.created_at)
 
     @admin.display(description="file name")
     def file_name(self, evidence):
@@ -39,13 +45,22 @@ class EvidenceInline(MemberReadOnlyInline):
     def file_size(self, evidence):
         return filesizeformat(evidence.size)
 
-    @admin.display(description="download")
+    @admin.display(description="file")
     def download(self, evidence):
         if evidence.pk is None:
             return "–"
-        return format_html(
+        url = reverse("admin:cases_evidence_download", args=[evidence.pk])
+        link = format_html(
             '<a href="{}">Download<span class="visually-hidden"> {}</span></a>',
-            reverse("admin:cases_evidence_download", args=[evidence.pk]),
+            url,
+            evidence.original_name,
+        )
+        if evidence.content_type not in IMAGES:
+            return link
+        return format_html(
+            '{}<img class="waymark-thumbnail" src="{}?inline=1" alt="The photo {}">',
+            link,
+            url,
             evidence.original_name,
         )
 
@@ -53,8 +68,9 @@ class EvidenceInline(MemberReadOnlyInline):
 @require_safe
 def download_view(request, pk: int):
     """The file, as an attachment with the name the citizen gave it (its extension that
-    of the type its content was checked to be); 404 unless the case is one of the user's
-    councils' (every council for a national administrator)."""
+    of the type its content was checked to be), or a photo shown in the page
+    (`?inline=1`); 404 unless the case is one of the user's councils' (every council for a
+    national administrator)."""
     files = Evidence.objects.all()
     councils = councils_of(request.user)
     if councils is not None:
@@ -66,14 +82,16 @@ def download_view(request, pk: int):
         handle = evidence.file.open("rb")
     except FileNotFoundError:
         raise Http404("The file is missing from storage") from None
+    shown = request.GET.get("inline") == "1" and evidence.content_type in IMAGES
     response = FileResponse(
         handle,
-        as_attachment=True,
+        as_attachment=not shown,
         filename=_safe_name(name_for(evidence.original_name, evidence.content_type)),
         content_type=evidence.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
-    record_access(request, [evidence.case_id], AccessLog.Action.DOWNLOADED)
+    action = AccessLog.Action.VIEWED if shown else AccessLog.Action.DOWNLOADED
+    record_access(request, [evidence.case_id], action)
     return response
 
 

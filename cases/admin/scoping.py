@@ -121,8 +121,10 @@ class ScopedCouncilFilter(admin.RelatedFieldListFilter):
 
 
 class MemberReadOnlyInline(admin.TabularInline):
-    """An inline every member of the parent's council can read (the parent is scoped)."""
+    """An inline every member of the parent's council can read (the parent is scoped),
+    shown as a plain table."""
 
+    template = "admin/edit_inline/read_only_table.html"
     extra = 0
     can_delete = False
     show_change_link = True

@@ -36,3 +36,19 @@ def too_many_attempts(*, ip: str, reference: str) -> bool:
         by_ip > settings.TRACK_ATTEMPTS_PER_IP
         or by_reference > settings.TRACK_ATTEMPTS_PER_REFERENCE
     )
+
+
+LINK_WINDOW_SECONDS = 60 * 60
+
+
+def too_many_link_requests(*, ip: str) -> bool:
+    """Counts a "send me a link" request from this address; True once it has asked too often
+    in a quarter of an hour."""
+    return claim(_bucket("link-ip", ip), WINDOW_SECONDS) > settings.LINK_REQUESTS_PER_IP
+
+
+def link_may_be_sent(reference: str) -> bool:
+    """Counts a link sent for this reference; False once it has had its links for the hour
+    (the request is answered the same way: no one learns anything from it)."""
+    sent = claim(_bucket("link-ref", reference), LINK_WINDOW_SECONDS)
+    return sent <= settings.LINK_REQUESTS_PER_REFERENCE

@@ -46,18 +46,15 @@ def reference_error(exc: process_id.InvalidProcessID) -> str:
     return str(message) % params
 
 
-class TrackForm(forms.Form):
+class LinkRequestForm(forms.Form):
     reference = forms.CharField(
         label=_("Reference number"),
-        help_text=_("For example, BB-4K7M-Q9XA-W3R. It is in the emails and letters we sent you."),
+        help_text=_(
+            "For example, BB-4K7M-Q9XA-W3R. It is in the emails, letters and text messages we "
+            "sent you."
+        ),
         max_length=40,
         error_messages={"required": _("Enter your reference number")},
-    )
-    postcode_or_email = forms.CharField(
-        label=_("Postcode or email address"),
-        help_text=_("The postcode or email address you gave us when you applied or reported."),
-        max_length=254,
-        error_messages={"required": _("Enter the postcode or email address you gave us")},
     )
 
     def clean_reference(self) -> str:
@@ -66,3 +63,14 @@ class TrackForm(forms.Form):
             return process_id.parse(self.cleaned_data["reference"], prefixes)
         except process_id.InvalidProcessID as exc:
             raise ValidationError(reference_error(exc)) from None
+
+
+class TrackForm(LinkRequestForm):
+    postcode_or_email = forms.CharField(
+        label=_("Postcode, email address or mobile number"),
+        help_text=_("One of those you gave us when you applied or reported."),
+        max_length=254,
+        error_messages={
+            "required": _("Enter the postcode, email address or mobile number you gave us")
+        },
+    )

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
-from cases.portal import apply, manage, more_evidence, report, views
+from cases.portal import apply, manage, more_evidence, pages, report, views
 from cases.portal.drafts import journey_urls
 
 app_name = "portal"
@@ -12,8 +12,16 @@ app_name = "portal"
 urlpatterns = [
     path("", views.start, name="start"),
     path("language/<str:code>/", views.choose_language, name="language"),
+    # The footer's pages, and where the phase banner's feedback link goes by default.
+    path("accessibility/", pages.accessibility, name="accessibility"),
+    path("privacy/", pages.privacy, name="privacy"),
+    path("cookies/", pages.cookies, name="cookies"),
+    path("feedback/", pages.feedback, name="feedback"),
     # Find a case, and what a citizen can do from its timeline.
     path("track/", never_cache(views.track), name="track"),
+    path("track/send-link/", never_cache(views.send_link), name="send-link"),
+    path("t/<str:token>", never_cache(views.short_link), name="short-link"),
+    path("track/sign-out/", never_cache(pages.sign_out), name="sign-out"),  # before <reference>
     path("track/<str:reference>/", never_cache(views.timeline), name="timeline"),
     path("track/<str:reference>/contact/", never_cache(manage.contact), name="contact"),
     path("track/<str:reference>/withdraw/", never_cache(manage.withdraw), name="withdraw"),

@@ -9,14 +9,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cases import process_id
+from cases import hooks, process_id
 from cases.audit import record_access
-from cases.links import link_is_valid
+from cases.links import link_is_valid, short_link_case
 from cases.models import AccessLog, Case, Organisation
 from cases.portal import access
-from cases.portal.forms import TrackForm
+from cases.portal.forms import LinkRequestForm, TrackForm
 from cases.selectors import case_timeline
-from cases.validators import normalise_postcode
+from cases.validators import normalise_phone, normalise_postcode
+from cases.workflows.base import Notify
 from config.net import client_ip
 
 NOT_FOUND = _(
@@ -56,12 +57,18 @@ def choose_language(request, code: str):
 
 
 def _matches(case: Case, second_factor: str) -> bool:
+    """The postcode, email address or phone number the citizen gave, however typed."""
     value = second_factor.strip()
     if "@" in value:
         return bool(case.email) and case.email.lower() == value.lower()
     try:
-        return bool(case.postcode) and normalise_postcode(value) == case.postcode
-    except ValidationError:  # not the shape of a postcode: it cannot match
+        if case.postcode and normalise_postcode(value) == case.postcode:
+            return True
+    except ValidationError:  # not the shape of a postcode: perhaps a phone number
+        pass
+    try:
+        return bool(case.phone) and normalise_phone(value) == case.phone
+    except ValidationError:
         return False
 
 
@@ -81,6 +88,38 @@ def track(request):
                 return HttpResponseRedirect(reverse("portal:timeline", args=[case.process_id]))
             form.add_error("reference", NOT_FOUND)
     return render(request, "portal/track.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def send_link(request):
+    """Send me a link to my case: the reference in, and the signed link goes to the contact
+    details on record, by the citizen's chosen channel. The answer is the same whether or
+    not the reference exists; it has limits of its own (per address, and per reference so
+    a stranger cannot flood the owner's phone), separate from the lookup's, so guesses on
+    the lookup never stop the owner getting their link."""
+    form = LinkRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reference = form.cleaned_data["reference"]
+        if access.too_many_link_requests(ip=client_ip(request)):
+            return render(request, "portal/too_many_attempts.html", status=429)
+        case = Case.objects.select_related("organisation").filter(process_id=reference).first()
+        if case is not None and access.link_may_be_sent(reference):
+            hooks.dispatch(Notify("case_link"), case=case)
+        shown = process_id.format_display(reference)
+        return render(request, "portal/link_sent.html", {"reference": shown})
+    status = 400 if form.errors else 200
+    return render(request, "portal/send_link.html", {"form": form}, status=status)
+
+
+@require_safe
+def short_link(request, token: str):
+    """The short link in a text message: opens the timeline, like the long one."""
+    reference = short_link_case(token)
+    case = Case.objects.filter(process_id=reference).first() if reference else None
+    if case is None:
+        return HttpResponseRedirect(reverse("portal:track"))
+    access.grant(request, case)
+    return HttpResponseRedirect(reverse("portal:timeline", args=[case.process_id]))
 
 
 @require_safe

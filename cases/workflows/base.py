@@ -154,6 +154,8 @@ class Step:
     form: type[StepForm] | None = None  # validates the data the transition takes
     reason_required: bool = False
     message: str = "none"  # a citizen-visible message: "none", "optional" or "required"
+    destructive: bool = False  # ends the case off the happy path: staff confirm it first
+    on_behalf: bool = False  # staff may do it only for the citizen, when they ask
 
 
 def step(
@@ -165,6 +167,8 @@ def step(
     form: type[StepForm] | None = None,
     reason_required: bool = False,
     message: str = "none",
+    destructive: bool = False,
+    on_behalf: bool = False,
 ) -> dict[str, Step]:
     """Builds the `custom=` value of a `@transition`."""
     return {
@@ -176,6 +180,8 @@ def step(
             form=form,
             reason_required=reason_required,
             message=message,
+            destructive=destructive,
+            on_behalf=on_behalf,
         )
     }
 

@@ -61,10 +61,12 @@ class BlueBadgeAnswers(forms.Form):
         ("hidden", "Non-visible (hidden) condition"),
         ("child", "Child under 3 with a medical condition"),
     ]
-    eligibility = forms.ChoiceField(choices=ELIGIBILITY)
-    date_of_birth = forms.DateField()
-    description = forms.CharField(max_length=2000, required=False)
-    existing_badge_number = forms.CharField(max_length=20, required=False)
+    eligibility = forms.ChoiceField(choices=ELIGIBILITY, label="Why they are eligible")
+    date_of_birth = forms.DateField(label="Date of birth")
+    description = forms.CharField(max_length=2000, required=False, label="About their condition")
+    existing_badge_number = forms.CharField(
+        max_length=20, required=False, label="Existing badge number"
+    )
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
@@ -86,6 +88,14 @@ class BlueBadgeCase(Case):
     ON_PAYMENT = "payment_received"
     ON_PAYMENT_UNKNOWN = "payment_unknown"
     ON_PAYMENT_EXPIRED = "close_unpaid"
+    NEXT_STEPS = {
+        SUBMITTED: "start_assessment",
+        EVIDENCE_RECEIVED: "start_assessment",
+        IN_ASSESSMENT: "approve",
+        PAYMENT_UNKNOWN: "payment_received",
+        APPROVED: "order_badge",
+        BADGE_ORDERED: "dispatch_badge",
+    }
     SMS_KEYWORDS = (
         sms_keyword(
             {"WITHDRAW"},
@@ -370,6 +380,7 @@ class BlueBadgeCase(Case):
             hooks=(Notify("application_refused"),),
             reason_required=True,
             message="required",
+            destructive=True,
         ),
     )
     def refuse(self):
@@ -401,6 +412,8 @@ class BlueBadgeCase(Case):
             {CITIZEN, CASEWORKER},
             public=Text("The application was withdrawn", "Cafodd y cais ei dynnu'n ôl"),
             hooks=(Notify("application_withdrawn"),),
+            destructive=True,
+            on_behalf=True,
         ),
     )
     def withdraw(self):

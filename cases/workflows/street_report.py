@@ -18,6 +18,7 @@ from django_fsm import transition
 
 from cases import process_id
 from cases.models import Case, Service
+from cases.ukdates import UKDateField
 from cases.workflows import register
 from cases.workflows.base import (
     CASEWORKER,
@@ -58,12 +59,16 @@ class StreetReportAnswers(forms.Form):
         ("pavement", "Damaged pavement"),
         ("other", "Something else"),
     ]
-    issue_type = forms.ChoiceField(choices=ISSUE_TYPES)
-    location = forms.CharField(max_length=500)
-    location_postcode = forms.CharField(max_length=10, required=False)
-    latitude = forms.DecimalField(min_value=49, max_value=61, required=False, decimal_places=6)
-    longitude = forms.DecimalField(min_value=-9, max_value=2, required=False, decimal_places=6)
-    description = forms.CharField(max_length=2000, required=False)
+    issue_type = forms.ChoiceField(choices=ISSUE_TYPES, label="What the problem is")
+    location = forms.CharField(max_length=500, label="Where it is")
+    location_postcode = forms.CharField(max_length=10, required=False, label="Postcode")
+    latitude = forms.DecimalField(
+        min_value=49, max_value=61, required=False, decimal_places=6, label="Latitude"
+    )
+    longitude = forms.DecimalField(
+        min_value=-9, max_value=2, required=False, decimal_places=6, label="Longitude"
+    )
+    description = forms.CharField(max_length=2000, required=False, label="More about it")
 
     def clean(self):
         data = super().clean()
@@ -74,7 +79,7 @@ class StreetReportAnswers(forms.Form):
 
 
 class RepairDateForm(StepForm):
-    repair_date = forms.DateField()
+    repair_date = UKDateField(label="Repair date")
 
     def clean_repair_date(self) -> str:
         repair_date: date = self.cleaned_data["repair_date"]
@@ -119,6 +124,12 @@ class StreetReportCase(Case):
     AnswersForm = StreetReportAnswers
     ON_CREATE = (Notify("report_received"),)
     CREATED_TEXT = Text("We received your report", "Cawsom eich adroddiad")
+    NEXT_STEPS = {
+        REPORTED: "inspect",
+        INSPECTED: "schedule_repair",
+        REPAIR_SCHEDULED: "mark_fixed",
+        REPAIR_OVERDUE: "reschedule_repair",
+    }
     SMS_KEYWORDS = (
         sms_keyword({"FIXED", "YES"}, "confirm_fixed"),
         sms_keyword({"NOT FIXED", "NO"}, "reopen", with_message=True),
@@ -284,6 +295,7 @@ class StreetReportCase(Case):
             ),
             hooks=(Notify("report_duplicate"),),
             form=DuplicateForm,
+            destructive=True,
         ),
     )
     def mark_duplicate(self, *, duplicate_of: Case):
@@ -302,6 +314,7 @@ class StreetReportCase(Case):
             ),
             hooks=(Notify("report_not_responsible"),),
             form=NotResponsibleForm,
+            destructive=True,
         ),
     )
     def not_responsible(self, *, redirect_to: str):
@@ -406,6 +419,7 @@ class StreetReportCase(Case):
             ),
             hooks=(Notify("report_reopened"),),
             message="optional",
+            on_behalf=True,
         ),
     )
     def reopen(self):
@@ -420,6 +434,7 @@ class StreetReportCase(Case):
             Text("Close", "Cau"),
             {SYSTEM, CASEWORKER},
             public=Text("We closed your report", "Gwnaethom gau eich adroddiad"),
+            destructive=True,
         ),
     )
     def close(self):

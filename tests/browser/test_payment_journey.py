@@ -35,7 +35,7 @@ def test_citizen_pays_from_the_timeline_and_sees_the_payment_stage_done(
     page.get_by_role("button", name="Find your case").click()
     assert_accessible(page)
     page.get_by_label("Reference number").fill(approved_case.reference.lower().replace("-", " "))
-    page.get_by_label("Postcode or email address").fill("ab12cd")
+    page.get_by_label("Postcode, email address or mobile number").fill("ab12cd")
     page.get_by_role("button", name="Continue").click()
 
     assert page.locator("h1").inner_text() == "Payment"
@@ -64,7 +64,7 @@ def test_citizen_pays_from_the_timeline_and_sees_the_payment_stage_done(
 def test_a_wrong_second_factor_does_not_say_whether_the_case_exists(page, approved_case):
     page.goto("/track/")
     page.get_by_label("Reference number").fill(approved_case.reference)
-    page.get_by_label("Postcode or email address").fill("ZZ9 9ZZ")
+    page.get_by_label("Postcode, email address or mobile number").fill("ZZ9 9ZZ")
     page.get_by_role("button", name="Continue").click()
 
     summary = page.locator(".govuk-error-summary").inner_text()

@@ -60,7 +60,7 @@ def open_case(page, case):
     """Proves this browser may see the case, as the citizen does."""
     page.goto("/track/")
     page.get_by_label("Reference number").fill(case.reference)
-    page.get_by_label("Postcode or email address").fill("AB1 2CD")
+    page.get_by_label("Postcode, email address or mobile number").fill("AB1 2CD")
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(rf"/track/{case.process_id}/$"))
 

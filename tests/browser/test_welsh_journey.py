@@ -56,7 +56,7 @@ def test_a_welsh_speaker_finds_their_case_and_pays_in_welsh(
     assert page.locator("h1").inner_text() == "Dod o hyd i'ch achos"
     assert_welsh_and_accessible(page)
     page.get_by_label("Rhif cyfeirnod").fill(approved_case.reference.lower().replace("-", " "))
-    page.get_by_label("Cod post neu gyfeiriad e-bost").fill("ab12cd")
+    page.get_by_label("Cod post, cyfeiriad e-bost neu rif ffôn symudol").fill("ab12cd")
     page.get_by_role("button", name="Parhau").click()
 
     # The timeline, with the workflow's Welsh stage names.
@@ -95,7 +95,7 @@ def test_a_welsh_speaker_finds_their_case_and_pays_in_welsh(
 def test_a_wrong_postcode_is_explained_in_welsh(page, live_server, approved_case):
     page.goto("/language/cy/?next=/track/")
     page.get_by_label("Rhif cyfeirnod").fill(approved_case.reference)
-    page.get_by_label("Cod post neu gyfeiriad e-bost").fill("ZZ9 9ZZ")
+    page.get_by_label("Cod post, cyfeiriad e-bost neu rif ffôn symudol").fill("ZZ9 9ZZ")
     page.get_by_role("button", name="Parhau").click()
 
     summary = page.locator(".govuk-error-summary")

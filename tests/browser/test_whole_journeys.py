@@ -97,7 +97,7 @@ def test_report_a_pothole_and_follow_it_until_it_is_fixed(
     page.context.clear_cookies()
     page.goto("/track/")
     page.get_by_label("Reference number").fill(case.reference)
-    page.get_by_label("Postcode or email address").fill("sam@example.com")
+    page.get_by_label("Postcode, email address or mobile number").fill("sam@example.com")
     page.get_by_role("button", name="Continue").click()
     assert page.locator("h1").inner_text() == "Reported"
     checked(page)

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case, CaseEvent, Membership, Role, Service
+from cases.services import Actor, case_transition
 from notify.models import Notification
 from tests.factories import UserFactory, caseworker, council, make_case, new_case
 
@@ -125,8 +126,16 @@ def test_a_transition_not_allowed_shows_the_reason_and_changes_nothing(client, n
 def test_a_missing_reason_or_a_stale_page_is_explained_and_changes_nothing(client, north_and_south):
     north, _south, case, _ = north_and_south
     client.force_login(caseworker(north))
+    unconfirmed = client.post(
+        transition_url(case, "refuse"),
+        {"version": case.version, "message": "No", "reason": "Not eligible"},
+        follow=True,
+    )
+    assert "Nothing has changed: tick the box to confirm" in unconfirmed.text
     refused = client.post(
-        transition_url(case, "refuse"), {"version": case.version, "message": "No"}, follow=True
+        transition_url(case, "refuse"),
+        {"version": case.version, "message": "No", "confirm": "yes"},
+        follow=True,
     )
     assert "Reason: Enter a reason" in refused.text
     stale = client.post(transition_url(case, "start_assessment"), {"version": 99}, follow=True)
@@ -140,22 +149,52 @@ def test_transition_data_is_validated_by_the_workflows_form(client):
     report = make_case(north, Service.STREET_REPORT, "inspected")
     client.force_login(caseworker(north))
     page = client.get(change_url(report))
-    assert 'name="data-repair_date"' in page.text
+    for part in ("day", "month", "year"):  # GOV.UK's date input
+        assert f'name="data-repair_date_{part}"' in page.text
 
     bad = client.post(
         transition_url(report, "schedule_repair"),
-        {"version": 1, "data-repair_date": "not a date"},
+        {
+            "version": 1,
+            "data-repair_date_day": "31",
+            "data-repair_date_month": "2",
+            "data-repair_date_year": "2099",
+        },
         follow=True,
     )
-    assert "Repair date: Enter a valid date." in bad.text
+    assert "Repair date: Enter a real date, with the day first" in bad.text
     good = client.post(
         transition_url(report, "schedule_repair"),
-        {"version": 1, "data-repair_date": "2099-05-01"},
+        {
+            "version": 1,
+            "data-repair_date_day": "1",
+            "data-repair_date_month": "5",
+            "data-repair_date_year": "2099",
+        },
         follow=True,
     )
     assert "Repair scheduled" in good.text
     report.refresh_from_db()
     assert report.details["repair_date"] == "2099-05-01"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        {"repair_date": "03/01/2099"},
+        {"repair_date": "2099-01-03"},
+        {"repair_date_day": "3", "repair_date_month": "1", "repair_date_year": "2099"},
+    ],
+)
+def test_a_repair_date_is_read_day_first_however_it_is_typed(admin_user, typed):
+    report = make_case(council(), Service.STREET_REPORT, "inspected")
+    done = case_transition(
+        case=report.pk,
+        transition="schedule_repair",
+        actor=Actor.caseworker(admin_user),
+        data=typed,
+    )
+    assert done.details["repair_date"] == "2099-01-03"  # 3 January, never 1 March
 
 
 def test_notes_are_recorded_with_who_wrote_them(client, north_and_south):
@@ -405,7 +444,7 @@ def test_the_dashboard_counts_only_the_users_councils(client, north_and_south):
     page = client.get("/admin/cases/case/dashboard/")
     assert page.status_code == 200
     assert 'data-testid="open">1<' in page.text
-    assert 'data-testid="overdue" style="color:#d4351c">1<' in page.text
+    assert 'data-testid="overdue" class="waymark-overdue">1<' in page.text
     assert 'data-testid="failed">1<' in page.text
 
 

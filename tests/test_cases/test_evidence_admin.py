@@ -126,7 +126,7 @@ def test_the_case_page_lists_the_evidence_with_a_download_link(client, north, ev
     inline = html.split('id="evidence-group"')[1].split("</fieldset>")[0]
     for column in ("File name", "Type", "Size", "Uploaded", "Download"):
         assert f'">{column}' in inline
-    for value in ("Award letter (PIP).pdf", "<p>PDF</p>", f"<p>{len(PDF)}\xa0bytes</p>"):
+    for value in ("Award letter (PIP).pdf", ">PDF<", f">{len(PDF)}\xa0bytes<"):
         assert value in inline
     assert f'<a href="{download_url(evidence)}">Download' in inline
     # Read-only: no box to change, no file to upload, nothing to delete.
@@ -146,3 +146,25 @@ def test_each_download_is_logged_with_who_and_when(client, north, evidence):
 
     logged = AccessLog.objects.filter(case=evidence.case, action="downloaded")
     assert list(logged.values_list("user", flat=True)) == [user.pk]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+
+
+def test_a_photo_is_shown_on_the_case_page_and_a_pdf_is_a_link(client, north, evidence):
+    photo = Evidence(
+        case=evidence.case, original_name="pothole.png", content_type="image/png", size=len(PNG)
+    )
+    photo.file.save("p.png", ContentFile(PNG), save=False)
+    photo.save()
+    client.force_login(caseworker(north))
+
+    page = client.get(f"/admin/cases/case/{evidence.case_id}/change/").text
+    shown = client.get(download_url(photo) + "?inline=1")
+    pdf_inline = client.get(download_url(evidence) + "?inline=1")
+
+    assert f'src="{download_url(photo)}?inline=1" alt="The photo pothole.png"' in page
+    assert f'src="{download_url(evidence)}?inline=1"' not in page
+    assert shown["Content-Disposition"].startswith("inline")
+    assert shown["Content-Type"] == "image/png"
+    assert pdf_inline["Content-Disposition"].startswith("attachment")  # a PDF never inline

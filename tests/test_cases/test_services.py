@@ -457,7 +457,7 @@ def inspected():
             (timezone.localdate() - timedelta(days=1)).isoformat(),
             "The repair date must be today or in the future",
         ),
-        ("next tuesday", "Enter a valid date."),
+        ("next tuesday", "Enter a real date, with the day first, like 27 3 2027"),
         ("", "This field is required."),
     ],
 )

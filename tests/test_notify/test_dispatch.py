@@ -234,9 +234,14 @@ def test_a_text_message_is_posted_to_the_e164_number(govuk, fake_notify):
     assert json.loads(request.body) == {
         "phone_number": "+447911123456",
         "template_id": TEMPLATE_IDS["sms"],
-        "personalisation": {"council": organisation.name, "reference": row.case.reference},
+        "personalisation": {
+            "council": organisation.name,
+            "reference": row.case.reference,
+            "short_url": row.personalisation["short_url"],
+        },
         "reference": str(row.id),
     }
+    assert row.personalisation["short_url"].startswith("http://localhost:8000/t/")
     assert_signed_by(request, govuk)
     assert_sent(row, notify_id)
 

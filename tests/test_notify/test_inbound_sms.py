@@ -388,7 +388,11 @@ def test_the_confirmation_is_in_the_citizens_language(text, organisation):
     confirm = Notification.objects.get(case=case, event="withdraw_confirm")
     assert confirm.language == "cy"
     assert confirm.body.startswith(f"{organisation.name_cy}: Atebwch WITHDRAW YES")
-    assert confirm.personalisation == {"council": organisation.name_cy, "reference": case.reference}
+    assert confirm.personalisation == {
+        "council": organisation.name_cy,
+        "reference": case.reference,
+        "short_url": confirm.personalisation["short_url"],
+    }
 
 
 def test_withdraw_yes_after_a_request_withdraws(text, organisation):

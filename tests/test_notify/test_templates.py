@@ -50,10 +50,15 @@ def test_render_fills_every_placeholder():
     subject, body = TEMPLATES["repair_scheduled"].render(
         "sms",
         "cy",
-        {"council": "Cyngor Gogledd", "reference": "SR-123", "repair_date": "3 June 2025"},
+        {
+            "council": "Cyngor Gogledd",
+            "reference": "SR-123",
+            "repair_date": "3 Mehefin 2025",
+            "short_url": "https://x/t/1",
+        },
     )
     assert subject == ""
-    assert body == "Cyngor Gogledd: Atgyweiriad ar gyfer 3 June 2025. Cyf SR-123."
+    assert body == "Cyngor Gogledd: Atgyweiriad ar gyfer 3 Mehefin 2025. Cyf SR-123. https://x/t/1"
 
 
 def test_render_names_the_missing_value():
@@ -126,10 +131,11 @@ def test_a_text_message_row_stores_its_body_and_fragments():
 
     assert row.channel == "sms"
     assert row.subject == ""
+    link = row.personalisation["short_url"]
     assert row.body == (
-        f"{organisation.name}: We have your Blue Badge application. Ref {case.reference}."
+        f"{organisation.name}: We have your Blue Badge application. Ref {case.reference}. {link}"
     )
-    assert row.fragments == 1
+    assert row.fragments == 1  # the short link keeps it in one fragment
 
 
 @pytest.mark.django_db

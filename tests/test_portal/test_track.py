@@ -104,3 +104,114 @@ def test_a_stranger_locking_the_reference_does_not_lock_the_owner_out(client, ca
     opened = owner.get(signed_link(case).split("localhost:8000")[-1], REMOTE_ADDR="10.0.3.9")
     assert opened["Location"] == f"/track/{case.process_id}/"
     assert owner.get(opened["Location"]).status_code == 200
+
+
+# --- Citizens who chose text messages ----------------------------------------------------
+
+
+@pytest.fixture
+def texting(db):
+    """A case whose citizen gave only a mobile number: no email, no postcode."""
+    return new_case(
+        council(slug="textshire"), contact="sms", email="", postcode="", address_line_1="", town=""
+    )
+
+
+@pytest.mark.parametrize(
+    "typed", ["07911 123456", "07911123456", "+44 7911 123456", "447911123456"]
+)
+def test_the_mobile_number_opens_the_case_however_it_is_typed(client, texting, typed):
+    response = find(client, texting.reference, typed)
+    assert response["Location"] == f"/track/{texting.process_id}/"
+
+
+def test_another_number_does_not(client, texting):
+    assert find(client, texting.reference, "07700 900123").status_code == 400
+
+
+def send_link(client, reference, address="10.0.5.1"):
+    return client.post("/track/send-link/", {"reference": reference}, REMOTE_ADDR=address)
+
+
+def test_send_me_a_link_texts_the_short_link_and_the_link_opens_the_case(client, texting):
+    from django.test import Client
+
+    from notify.models import Notification
+
+    before = Notification.objects.count()
+    response = send_link(client, texting.reference.lower())
+
+    assert response.status_code == 200
+    assert "we have sent a link" in response.text
+    sent = Notification.objects.exclude(pk__in=[]).order_by("-created_at").first()
+    assert Notification.objects.count() == before + 1
+    assert (sent.event, sent.channel, sent.recipient) == ("case_link", "sms", "+447911123456")
+    link = sent.personalisation["short_url"]
+    assert link in sent.body
+    opened = Client().get(link.split("localhost:8000")[-1])
+    assert opened["Location"] == f"/track/{texting.process_id}/"
+
+
+def test_send_me_a_link_answers_the_same_for_a_reference_that_does_not_exist(client, texting):
+    from notify.models import Notification
+
+    before = Notification.objects.count()
+    real = send_link(client, texting.reference)
+    made_up = send_link(client, "BB-4K7M-Q9XA-W3R")
+
+    assert real.status_code == made_up.status_code == 200
+    assert real.text.replace(texting.reference, "REF") == made_up.text.replace(
+        "BB-4K7M-Q9XA-W3R", "REF"
+    )
+    assert Notification.objects.count() == before + 1
+
+
+def test_send_me_a_link_sends_a_few_links_an_hour_and_then_quietly_none(client, texting, settings):
+    from notify.models import Notification
+
+    settings.LINK_REQUESTS_PER_REFERENCE = 2
+    before = Notification.objects.count()
+    answers = [send_link(client, texting.reference, f"10.0.6.{n}") for n in range(4)]
+
+    assert {a.status_code for a in answers} == {200}
+    assert Notification.objects.count() == before + 2  # the owner's phone is not flooded
+
+
+def test_send_me_a_link_still_works_when_lookups_of_the_reference_are_blocked(
+    client, texting, settings
+):
+    from notify.models import Notification
+
+    settings.TRACK_ATTEMPTS_PER_REFERENCE = 2
+    for attempt in range(4):
+        find(client, texting.reference, "ZZ9 9ZZ", f"10.0.7.{attempt}")
+    assert find(client, texting.reference, "07911 123456", "10.0.7.9").status_code == 429
+
+    before = Notification.objects.count()
+    assert send_link(client, texting.reference, "10.0.7.10").status_code == 200
+    assert Notification.objects.count() == before + 1
+
+
+@pytest.mark.parametrize("tamper", ["signature", "reference", "time"])
+def test_a_tampered_short_link_opens_nothing(client, texting, tamper):
+    from cases.links import short_link
+
+    token = short_link(texting).rsplit("/", 1)[1]
+    reference, stamp, signature = token.split(".")
+    if tamper == "signature":
+        signature = ("A" if signature[0] != "A" else "B") + signature[1:]
+    elif tamper == "reference":
+        reference = new_case(council(slug="other"), contact="sms").process_id
+    else:
+        stamp = stamp[:-1] + ("a" if stamp[-1] != "a" else "b")
+    response = client.get(f"/t/{reference}.{stamp}.{signature}")
+    assert response["Location"] == "/track/"
+
+
+def test_an_old_short_link_has_expired(client, texting):
+    import time
+
+    from cases.links import LINK_MAX_AGE, short_link
+
+    old = short_link(texting, now=time.time() - LINK_MAX_AGE - 60).rsplit("/", 1)[1]
+    assert client.get(f"/t/{old}")["Location"] == "/track/"

@@ -318,7 +318,7 @@ def test_the_track_page_is_in_welsh(welsh, db):
         response,
         "Rhif cyfeirnod",
         "Er enghraifft, BB-4K7M-Q9XA-W3R.",
-        "Cod post neu gyfeiriad e-bost",
+        "Cod post, cyfeiriad e-bost neu rif ffôn symudol",
         "Parhau",
     )
 

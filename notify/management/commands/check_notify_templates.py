@@ -6,14 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from cases.models import Organisation
 from config import secrets
 from notify.client import NotifyFailure, backend_for
-from notify.templates import PLACEHOLDER, TEMPLATES
-
-NOTIFY_TYPE = {"email": "email", "sms": "sms", "letter": "letter"}
-
-
-def placeholders_in(template: dict) -> set[str]:
-    text = (template.get("subject") or "") + "\n" + (template.get("body") or "")
-    return {m.strip().lower() for m in PLACEHOLDER.findall(text)}
+from notify.linking import service_events
+from notify.templates import NOTIFY_TYPE, TEMPLATES, placeholders_in
 
 
 def problems_for(organisation: Organisation) -> tuple[list[str], bool]:
@@ -29,7 +23,8 @@ def problems_for(organisation: Organisation) -> tuple[list[str], bool]:
     problems = []
     for config in organisation.service_configs.filter(enabled=True):
         configured = config.notify_templates or {}
-        for event, template in TEMPLATES.items():
+        for event in service_events(config.service):  # the events this service sends
+            template = TEMPLATES[event]
             for channel in config.enabled_channels or []:
                 for language in ("en", "cy"):
                     template_id = configured.get(event, {}).get(channel, {}).get(language)
