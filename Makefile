@@ -30,18 +30,16 @@ assets: install ## Build GOV.UK Frontend and MOJ Frontend into static/dist/ and 
 	npm run --silent build
 	DEBUG=0 $(PY) manage.py collectstatic --noinput --clear -v0 -i scss
 
+# The demo data is loaded quietly, its messages sent as it goes (Q_SYNC) rather than left
+# for the worker; then honcho runs config/Procfile.dev (web server, worker, and the banner
+# with the addresses and logins, printed last) and stops them all on Ctrl-C or SIGTERM.
 .PHONY: run
 run: assets ## Run Waymark on this machine: migrate, load demo data, start web server and worker
-	@export DEBUG=$${DEBUG:-1} LOG_FORMAT=$${LOG_FORMAT:-plain}; \
+	@export DEBUG=$${DEBUG:-1} LOG_FORMAT=$${LOG_FORMAT:-plain} WAYMARK_ADDRESS=$(HOST):$(PORT) \
+		PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
 	$(PY) manage.py migrate --noinput -v0 && \
-	$(PY) manage.py seed_demo && \
-	trap 'kill 0' EXIT INT TERM; \
-	$(PY) manage.py qcluster & \
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT) & \
-	sleep 2; \
-	echo; echo "Waymark is running at http://$(HOST):$(PORT)/  (caseworkers: http://$(HOST):$(PORT)/admin/)"; \
-	echo "Log in as admin / waymark-demo or caseworker / waymark-demo. Press Ctrl-C to stop."; \
-	wait
+	LOG_LEVEL=ERROR Q_SYNC=1 $(PY) manage.py seed_demo >/dev/null && \
+	exec $(VENV)/bin/honcho -f config/Procfile.dev start
 
 .PHONY: test
 test: assets ## Run the whole test suite (browser tests need Chromium: see README)

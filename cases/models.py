@@ -335,6 +335,8 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     INITIAL_STATE: ClassVar[str]
     AnswersForm: ClassVar[type[forms.Form]]  # validates what the citizen (or API) sends
     STATE_LABELS: ClassVar[dict[str, Text]] = {}
+    # Where the case is, in words, for the top of the citizen's timeline (by state).
+    HEADLINES: ClassVar[dict[str, Text]] = {}
     STAGES: ClassVar[tuple[Stage, ...]] = ()  # the citizen's timeline, in order
     CLOSED_STATES: ClassVar[frozenset[str]] = frozenset()
 

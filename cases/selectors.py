@@ -22,6 +22,10 @@ OVERDUE_TEXT = Text(
 
 
 REFUNDED_TEXT = Text("We refunded {amount} to you", "Gwnaethom ad-dalu {amount} i chi")
+DUPLICATE_REFUNDED_TEXT = Text(
+    "You paid twice, so we refunded the second payment of {amount}",
+    "Gwnaethoch dalu ddwywaith, felly gwnaethom ad-dalu'r ail daliad o {amount}",
+)
 
 
 @dataclass
@@ -57,6 +61,8 @@ class Timeline:
     notifications: list = field(default_factory=list)
     payments: list = field(default_factory=list)
     outcome_text: str = ""  # the outcome's explanation, its placeholders filled
+    outcome_next: str = ""  # what the citizen can do now
+    headline: str = ""  # where the case is, in words
 
     @property
     def current(self) -> TimelineStage | None:
@@ -67,6 +73,11 @@ class Timeline:
         """The payment the citizen can make now, if any."""
         return next((p for p in self.payments if p.is_payable), None)
 
+    @property
+    def checking(self) -> bool:
+        """A payment the provider may have: the citizen must not be asked to pay again."""
+        return any(p.is_being_checked for p in self.payments)
+
 
 def _entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
     if event.kind == CaseEvent.Kind.CREATED:
@@ -75,7 +86,8 @@ def _entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
         due = date.fromisoformat(event.data["due_date"]) if event.data.get("due_date") else None
         return OVERDUE_TEXT.format(due=long_date(due))
     if event.kind == CaseEvent.Kind.REFUNDED:
-        return REFUNDED_TEXT.format(amount=f"£{event.data.get('amount_pence', 0) / 100:.2f}")
+        text = DUPLICATE_REFUNDED_TEXT if event.data.get("duplicate") else REFUNDED_TEXT
+        return text.format(amount=f"£{event.data.get('amount_pence', 0) / 100:.2f}")
     meta = steps.get(event.transition)
     return str(meta.public) if meta and meta.public else ""
 
@@ -166,7 +178,20 @@ def case_timeline(case: Case) -> Timeline:
         notifications=notifications,
         payments=payments,
         outcome_text=outcome.explanation.format(**values) if outcome else "",
+        outcome_next=outcome.next.format(**values) if outcome and outcome.next else "",
+        headline=_headline(case, timeline_stages, outcome, values),
     )
+
+
+def _headline(case: Case, stages, outcome, values: dict[str, str]) -> str:
+    """The top of the timeline: the workflow's words for the state, else the stage's."""
+    words = case.HEADLINES.get(case.state)
+    if words is not None:
+        return words.format(**values)
+    if outcome is not None:
+        return str(outcome.title)
+    current = next((s for s in stages if s.status == CURRENT), None)
+    return current.title if current else str(case.state_label)
 
 
 def _text_values(case: Case) -> dict[str, str]:

@@ -408,9 +408,10 @@ def case_add_note(
 
 
 def case_record_refund(
-    *, case: Case | int, actor: Actor, amount_pence: int, reason: str
+    *, case: Case | int, actor: Actor, amount_pence: int, reason: str, duplicate: bool = False
 ) -> CaseEvent:
-    """Puts a refund on the case's timeline (payments.services makes the refund itself)."""
+    """Puts a refund on the case's timeline (payments.services makes the refund itself);
+    `duplicate`: it gave back a second payment of a fee already paid."""
     with transaction.atomic():
         locked = case_lock(case)
         return _record(
@@ -421,7 +422,7 @@ def case_record_refund(
             to_state=locked.state,
             reason=reason,
             public=True,
-            data={"amount_pence": amount_pence},
+            data={"amount_pence": amount_pence, **({"duplicate": True} if duplicate else {})},
         )
 
 

@@ -4,7 +4,8 @@
 response that is not a static file:
 
 - Content-Security-Policy: the citizen's pages and the API run no inline script or style,
-  so the policy allows only this site's own files. The Django admin and the API
+  so the policy allows only this site's own files (and, when the street report's map is
+  on, images from the map tile server in MAP_TILE_URL). The Django admin and the API
   documentation (Redoc from the drf-spectacular sidecar) rely on inline scripts and
   styles, so the paths in `RELAXED_PATHS` get a policy that allows those, and nothing else
   extra beyond what Redoc needs.
@@ -17,7 +18,11 @@ A response that already carries one of these headers (a view that knows better) 
 
 from __future__ import annotations
 
+from functools import lru_cache
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponseBadRequest
 
 SELF = "'self'"
@@ -69,11 +74,41 @@ STRICT_POLICY = policy_header(STRICT)
 RELAXED_POLICY = policy_header(RELAXED)
 
 
+def tile_origin(tile_url: str) -> str:
+    """The source img-src needs for a Leaflet tile URL template: its scheme and host, with
+    a subdomain placeholder as a wildcard ("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
+    → "https://*.tile.openstreetmap.org"). "" for none, or for this site's own tiles."""
+    if not tile_url:
+        return ""
+    parts = urlsplit(tile_url)
+    if not parts.netloc:
+        return ""  # a path on this site: 'self' allows it
+    labels = parts.netloc.split(".")
+    if "{" in labels[0]:
+        labels[0] = "*"  # {s}, or a label like tiles-{s}: one subdomain level
+    host = ".".join(labels)
+    if parts.scheme not in ("http", "https") or "{" in host or "}" in host:
+        raise ImproperlyConfigured(
+            f"MAP_TILE_URL {tile_url!r}: an http(s) address whose placeholders in the host "
+            "are only in the first part, like https://{s}.tile.example.org/{z}/{x}/{y}.png"
+        )
+    return f"{parts.scheme}://{host}"
+
+
+@lru_cache(maxsize=4)
+def strict_policy(tile_url: str = "") -> str:
+    """The citizen's pages' policy; with a map tile server, its images are allowed."""
+    origin = tile_origin(tile_url)
+    if not origin:
+        return STRICT_POLICY
+    return policy_header({**STRICT, "img-src": (*STRICT["img-src"], origin)})
+
+
 def content_security_policy(path: str) -> str:
     """The policy for a request path (path_info, without any script prefix)."""
     if path.startswith(RELAXED_PATHS):
         return RELAXED_POLICY
-    return STRICT_POLICY
+    return strict_policy(settings.MAP_TILE_URL)
 
 
 class SecurityHeadersMiddleware:

@@ -190,6 +190,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "cases.portal.errors.csrf_failure"  # "This page has expired", not Django's
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -262,6 +263,12 @@ LINK_REQUESTS_PER_REFERENCE = env.int("LINK_REQUESTS_PER_REFERENCE", default=3)
 # default /feedback/, which sends citizens to the council that runs the service they used;
 # or a survey or form of your own (any URL, or mailto: an inbox someone reads).
 FEEDBACK_URL = env.str("FEEDBACK_URL", default="/feedback/")
+# The street report's optional map: a tile server's URL template (Leaflet's, e.g.
+# https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png); empty shows no map, and the text
+# location is all that is asked. Its host is added to img-src (config/security.py). The
+# attribution, shown on the map as plain text, is the one the tiles' licence asks for.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
+MAP_ATTRIBUTION = env.str("MAP_ATTRIBUTION", default="© OpenStreetMap contributors")
 
 # --- Payments --------------------------------------------------------------------------
 # Each council chooses Stripe or GOV.UK Pay in its service settings (its keys above).

@@ -15,10 +15,11 @@ from django.utils import translation
 
 from cases import hooks
 from cases.links import short_link, signed_link
-from cases.models import Channel, ContactPreference
+from cases.models import Channel, ContactPreference, Service
 from cases.ukdates import long_date
 from cases.validators import normalise_postcode
 from cases.workflows.base import Notify
+from cases.workflows.street_report import StreetReportCase
 from config.tasks import enqueue
 from notify import status as statuses
 from notify.models import Notification
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from cases.models import Case, CaseEvent
 
 logger = logging.getLogger(__name__)
+
+# A street report's ((place)) is the reporter's own words for where it is, cut to this
+# many characters so a text message stays short.
+PLACE_LIMIT = 60
 
 
 def letter_address(case: Case) -> str:
@@ -73,9 +78,34 @@ def channels_for(case: Case) -> list[str]:
     return []
 
 
+def _contact_values(case: Case, message: str) -> dict[str, str]:
+    """The caseworker's message (as its own paragraph, or nothing) and how to reach the
+    council (a line each in an email or a letter; the phone number in a text)."""
+    council = case.organisation
+    welsh = case.language == "cy"
+    lines = []
+    if council.contact_phone:
+        lines.append(f"{'Ffôn' if welsh else 'Telephone'}: {council.contact_phone}")
+    if council.contact_email:
+        lines.append(f"{'E-bost' if welsh else 'Email'}: {council.contact_email}")
+    if council.website:
+        lines.append(council.website)
+    said = "Neges gan eich gweithiwr achos" if welsh else "A message from your caseworker"
+    return {
+        "caseworker_message": f"\n\n{said}:\n\n{message}" if message else "",
+        "council_contact": "\n" + "\n".join(lines) if lines else "",
+        "council_phone": (
+            f" {'Ffôn' if welsh else 'Tel'} {council.contact_phone}"
+            if council.contact_phone
+            else ""
+        ),
+    }
+
+
 def case_values(case: Case, message: str) -> dict[str, str]:
     """Every value a case template may ask for."""
     values = {
+        **_contact_values(case, message),
         "reference": case.reference,
         "name": case.applicant_name,
         "council": case.organisation.name_cy
@@ -91,8 +121,20 @@ def case_values(case: Case, message: str) -> dict[str, str]:
             values["repair_date"] = long_date(date.fromisoformat(case.details["repair_date"]))
     if case.details.get("redirect_to"):
         values["redirect_to"] = case.details["redirect_to"]
+    if case.service == Service.STREET_REPORT:
+        values.update(report_values(case))
     values.update(hooks.message_values(case))  # e.g. the fee and where to pay it
     return values
+
+
+def report_values(case: Case) -> dict[str, str]:
+    """What a street report is about and where: "a pothole", "Outside 3 Mill Lane"."""
+    labels = StreetReportCase.ISSUE_LABELS
+    label = labels.get(case.answers.get("issue_type", ""), labels["other"])
+    place = " ".join(str(case.answers.get("location", "")).split())
+    if len(place) > PLACE_LIMIT:
+        place = place[: PLACE_LIMIT - 3].rsplit(" ", 1)[0].rstrip(",;:.") + "..."
+    return {"problem": label.cy if case.language == "cy" else label.en, "place": place}
 
 
 def create_notification(

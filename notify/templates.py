@@ -78,19 +78,21 @@ class Template:
 
 
 def _case_template(event, subject: Text, body: Text, sms: Text) -> Template:
-    """A case notification: greeting, the news, and the link to the timeline."""
+    """A case notification: greeting, the news, what the caseworker wrote (when the body
+    does not already quote it), the link to the timeline and how to reach the council."""
+    note = "" if "((message))" in body.en else "((caseworker_message))"
     return Template(
         event=event,
         subject=subject,
         body=Text(
-            f"Dear ((name)),\n\n{body.en}\n\nYour reference number is ((reference)).\n\n"
-            f"{TRACK.en}\n\n((council))",
-            f"Annwyl ((name)),\n\n{body.cy}\n\nEich cyfeirnod yw ((reference)).\n\n"
-            f"{TRACK.cy}\n\n((council))",
+            f"Dear ((name)),\n\n{body.en}{note}\n\nYour reference number is ((reference))."
+            f"\n\n{TRACK.en}\n\n((council))((council_contact))",
+            f"Annwyl ((name)),\n\n{body.cy}{note}\n\nEich cyfeirnod yw ((reference))."
+            f"\n\n{TRACK.cy}\n\n((council))((council_contact))",
         ),
         sms=Text(
-            f"((council)): {sms.en} Ref ((reference)). ((short_url))",
-            f"((council)): {sms.cy} Cyf ((reference)). ((short_url))",
+            f"((council)): {sms.en} Ref ((reference)). ((short_url))((council_phone))",
+            f"((council)): {sms.cy} Cyf ((reference)). ((short_url))((council_phone))",
         ),
     )
 
@@ -109,12 +111,16 @@ TEMPLATES: dict[str, Template] = {
         ),
         _case_template(
             "report_received",
-            Text("We have your report", "Mae eich adroddiad gennym"),
+            Text("We have your report of ((problem))", "Mae eich adroddiad gennym: ((problem))"),
             Text(
-                "Thank you for reporting a problem. An inspector will look at it.",
-                "Diolch am adrodd problem. Bydd arolygydd yn edrych arni.",
+                "Thank you for reporting ((problem)) at ((place)). An inspector will look at it.",
+                "Diolch am roi gwybod i ni am y broblem hon: ((problem)), ((place)). Bydd "
+                "arolygydd yn edrych arni.",
             ),
-            Text("Thank you for your report.", "Diolch am eich adroddiad."),
+            Text(
+                "Thank you for reporting ((problem)) at ((place)).",
+                "Diolch am eich adroddiad: ((problem)), ((place)).",
+            ),
         ),
         _case_template(
             "evidence_requested",
@@ -275,10 +281,15 @@ TEMPLATES: dict[str, Template] = {
             "report_inspected",
             Text("We have inspected the problem you reported", "Rydym wedi archwilio'r broblem"),
             Text(
-                "An inspector has looked at the problem. We will arrange a repair.",
-                "Mae arolygydd wedi edrych ar y broblem. Byddwn yn trefnu atgyweiriad.",
+                "An inspector has looked at the problem you reported: ((problem)) at ((place)). "
+                "We will arrange a repair.",
+                "Mae arolygydd wedi edrych ar y broblem a adroddwyd gennych: ((problem)), "
+                "((place)). Byddwn yn trefnu atgyweiriad.",
             ),
-            Text("We have inspected the problem.", "Rydym wedi archwilio'r broblem."),
+            Text(
+                "We have inspected ((problem)) at ((place)).",
+                "Rydym wedi archwilio'r broblem: ((problem)), ((place)).",
+            ),
         ),
         _case_template(
             "report_duplicate",
@@ -287,21 +298,29 @@ TEMPLATES: dict[str, Template] = {
                 "Roedd y broblem eisoes wedi'i hadrodd",
             ),
             Text(
-                "Someone else reported this problem. We will fix it under their report.",
-                "Mae rhywun arall wedi adrodd y broblem hon. Byddwn yn ei thrwsio o dan eu hadroddiad nhw.",
+                "Someone else reported ((problem)) at ((place)). We will fix it under their "
+                "report.",
+                "Mae rhywun arall wedi adrodd y broblem hon: ((problem)), ((place)). Byddwn yn ei "
+                "thrwsio o dan eu hadroddiad nhw.",
             ),
             Text(
-                "This problem was already reported.", "Roedd y broblem hon wedi'i hadrodd eisoes."
+                "Someone else already reported ((problem)) at ((place)).",
+                "Roedd y broblem hon wedi'i hadrodd eisoes: ((problem)), ((place)).",
             ),
         ),
         _case_template(
             "report_not_responsible",
             Text("The problem you reported", "Y broblem a adroddwyd gennych"),
             Text(
-                "This is not the council's to fix: ((redirect_to))",
-                "Nid y cyngor sy'n gyfrifol am drwsio hyn: ((redirect_to))",
+                "You reported ((problem)) at ((place)). This is not the council's to fix: "
+                "((redirect_to))",
+                "Gwnaethoch adrodd y broblem hon: ((problem)), ((place)). Nid y cyngor sy'n "
+                "gyfrifol am drwsio hyn: ((redirect_to))",
             ),
-            Text("Not ours to fix: ((redirect_to))", "Nid ni sy'n gyfrifol: ((redirect_to))"),
+            Text(
+                "((problem)) at ((place)) is not ours to fix: ((redirect_to))",
+                "((problem)), ((place)). Nid ni sy'n gyfrifol: ((redirect_to))",
+            ),
         ),
         _case_template(
             "repair_scheduled",
@@ -339,22 +358,29 @@ TEMPLATES: dict[str, Template] = {
             "report_fixed",
             Text("Is it fixed?", "A yw wedi'i drwsio?"),
             Text(
-                "We have fixed the problem you reported. If it is not fixed, tell us within 14 days.",
-                "Rydym wedi trwsio'r broblem. Os nad yw wedi'i thrwsio, dywedwch wrthym o fewn 14 diwrnod.",
+                "We have fixed the problem you reported: ((problem)) at ((place)). If it is not "
+                "fixed, tell us within 14 days.",
+                "Rydym wedi trwsio'r broblem a adroddwyd gennych: ((problem)), ((place)). Os nad "
+                "yw wedi'i thrwsio, dywedwch wrthym o fewn 14 diwrnod.",
             ),
             Text(
-                "We have fixed it. Reply FIXED or NOT FIXED.",
-                "Rydym wedi'i thrwsio. Atebwch FIXED neu NOT FIXED.",
+                "We have fixed ((problem)) at ((place)). Reply FIXED or NOT FIXED.",
+                "Rydym wedi trwsio'r broblem: ((problem)), ((place)). Atebwch FIXED neu NOT FIXED.",
             ),
         ),
         _case_template(
             "report_reopened",
             Text("We have reopened your report", "Rydym wedi ailagor eich adroddiad"),
             Text(
-                "You told us the problem is not fixed, so we have reopened your report.",
-                "Gwnaethoch ddweud wrthym nad yw'r broblem wedi'i thrwsio, felly rydym wedi ailagor eich adroddiad.",
+                "You told us ((problem)) at ((place)) is not fixed, so we have reopened your "
+                "report.",
+                "Gwnaethoch ddweud wrthym nad yw'r broblem hon wedi'i thrwsio: ((problem)), "
+                "((place)). Rydym wedi ailagor eich adroddiad.",
             ),
-            Text("Your report is reopened.", "Mae eich adroddiad wedi'i ailagor."),
+            Text(
+                "Your report of ((problem)) at ((place)) is reopened.",
+                "Mae eich adroddiad wedi'i ailagor: ((problem)), ((place)).",
+            ),
         ),
         Template(
             "announcement",

@@ -2,6 +2,7 @@
 log, and refunds."""
 
 import uuid
+from datetime import timedelta
 from typing import ClassVar
 
 from django.conf import settings
@@ -125,6 +126,23 @@ class PaymentRequest(models.Model):
     def refundable_pence(self) -> int:
         return max(0, self.paid_pence - self.refunded_pence)
 
+    @property
+    def pay_by(self):
+        """The day an unpaid fee is closed (the reminders and expiry job's rule)."""
+        return timezone.localdate(self.created_at) + timedelta(days=settings.PAYMENT_EXPIRY_DAYS)
+
+    @property
+    def is_started(self) -> bool:
+        """The citizen has a checkout open: they may be paying on it now."""
+        return self.status == self.Status.PENDING and self.checkout_is_open()
+
+    @property
+    def is_being_checked(self) -> bool:
+        """The provider could not say whether it has the money: the citizen must not be
+        asked to pay again. (A checkout that has merely lapsed is asked about first when
+        the citizen pays again: see payments.services.payment_start_checkout.)"""
+        return self.status == self.Status.UNKNOWN
+
     def checkout_is_open(self, now=None) -> bool:
         """A checkout the citizen can still use: reuse it rather than create another."""
         now = now or timezone.now()
@@ -175,6 +193,11 @@ class ProviderEvent(models.Model):
 class Refund(models.Model):
     payment_request = models.ForeignKey(
         PaymentRequest, on_delete=models.PROTECT, related_name="refunds"
+    )
+    duplicate_payment_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text=_("Set when this gave back a second payment of a fee already paid."),
     )
     amount_pence = models.PositiveIntegerField()
     reason = models.CharField(max_length=500)

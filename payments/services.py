@@ -34,6 +34,7 @@ from cases.services import (
 )
 from cases.workflows.base import Notify
 from config.jsonsafe import storable, storable_text
+from config.tasks import enqueue
 from payments.models import PaymentRequest, ProviderEvent, Refund
 from payments.providers import (
     CANCELLED,
@@ -57,6 +58,24 @@ Status = PaymentRequest.Status
 
 class PaymentError(Exception):
     """Something the payer or caseworker should be told in plain English."""
+
+
+class PaymentInFlight(PaymentError):
+    """A checkout the citizen opened may still be paid: no second one is made."""
+
+
+def _settle_lapsed_checkout(payment_request: PaymentRequest | str) -> None:
+    """Before a new checkout replaces one that has lapsed, ask the provider what became of
+    it (the citizen may have paid it in another tab): paid, expired or still going."""
+    request = PaymentRequest.objects.select_related("case__organisation").get(
+        pk=payment_request.pk if isinstance(payment_request, PaymentRequest) else payment_request
+    )
+    if request.status != Status.PENDING or not request.provider_id or request.checkout_is_open():
+        return
+    try:
+        payment_check_with_provider(payment_request=request, source="new checkout")
+    except ProviderError as exc:  # cannot tell: a new checkout would risk paying twice
+        raise PaymentInFlight(gettext("We are checking your payment. Do not pay again.")) from exc
 
 
 # --- Status: forward only ---------------------------------------------------------------
@@ -183,10 +202,18 @@ def payment_start_checkout(
     recording it) when the provider cannot be reached: the citizen is asked to try again;
     NotConfigured when the council cannot take payments online: caseworkers are told."""
     failure = None
+    _settle_lapsed_checkout(payment_request)
     with transaction.atomic():
         request = _lock(payment_request)
         if request.status in PaymentRequest.SETTLED_STATUSES:
             raise PaymentError(gettext("This has already been paid."))
+        if (
+            request.status == Status.PENDING
+            and request.checkout_url
+            and not request.checkout_is_open()
+        ):
+            # The provider still says the last checkout is being paid: never a second one.
+            raise PaymentInFlight(gettext("We are checking your payment. Do not pay again."))
         if request.status not in PaymentRequest.PAYABLE_STATUSES or request.case.is_closed:
             raise PaymentError(gettext("This payment is no longer needed."))
         if request.checkout_is_open():
@@ -246,17 +273,19 @@ def payment_alert_not_configured(*, payment_request: PaymentRequest, problem: st
 
 def payment_check_with_provider(
     *, payment_request: PaymentRequest | str, source: str
-) -> PaymentRequest:
-    """Asks the provider what happened (the return page, reconciliation) and records it."""
+) -> tuple[PaymentRequest, ProviderState | None]:
+    """Asks the provider what happened (the return page, reconciliation) and records it;
+    the request as it is now, and what the provider said (None: nothing to ask)."""
     request = PaymentRequest.objects.select_related("case__organisation").get(
         pk=payment_request.pk if isinstance(payment_request, PaymentRequest) else payment_request
     )
     if not request.provider_id:
-        return request
+        return request, None
     state = provider_of(request).fetch_state(request)  # asked outside any lock
-    return payment_apply_state(
+    request = payment_apply_state(
         payment_request=request, state=state, source=source, provider_id=request.provider_id
     )
+    return request, state
 
 
 def move_case(case: Case, transition: str | None, source: str, reason: str = "") -> None:
@@ -314,6 +343,26 @@ def _apply(request: PaymentRequest, state: ProviderState, source: str, provider_
         if problem:
             _flag_mismatch(case, request, source, problem)
             return f"not marked paid: {problem}"[:200]
+        other = bool(
+            request.status in PaymentRequest.SETTLED_STATUSES
+            and state.payment_id
+            and request.provider_payment_id
+            and state.payment_id != request.provider_payment_id
+        )
+        if other and state.refunded_pence is None:
+            # A second payment for a fee already paid (two tabs): give it back at once.
+            payment_id = state.payment_id
+            transaction.on_commit(
+                lambda: enqueue(
+                    "payments.tasks.refund_duplicate_payment",
+                    str(request.pk),
+                    payment_id,
+                    state.paid_pence,
+                )
+            )
+            return f"a second payment ({payment_id[:40]}): refunding it"[:200]
+        if other:
+            return "news of the second payment's refund"  # recorded when it was made
     if state.payment_id and not request.provider_payment_id:
         request.provider_payment_id = state.payment_id
     if state.status == PAID and request.status not in PaymentRequest.SETTLED_STATUSES:
@@ -469,6 +518,39 @@ def _find(provider: str, organisation: Organisation, event: WebhookEvent):
 
 
 # --- Refunds ----------------------------------------------------------------------------
+
+
+def payment_refund_duplicate(
+    *, payment_request: PaymentRequest | str, payment_id: str, amount_pence: int
+) -> Refund | None:
+    """Refunds a second payment of a fee already paid, in full, and says so on the
+    timeline; once per payment (None if it was refunded already)."""
+    with transaction.atomic():
+        request = _lock_with_case(payment_request)
+        reason = f"Paid twice: the second payment ({payment_id}) was refunded"
+        if request.refunds.filter(duplicate_payment_id=payment_id).exists():
+            return None
+        refund_id = provider_of(request).refund(
+            request,
+            amount_pence=amount_pence,
+            idempotency_key=f"waymark-duplicate-{request.pk}-{payment_id}"[:255],
+            payment_id=payment_id,
+        )
+        refund = Refund.objects.create(
+            payment_request=request,
+            amount_pence=amount_pence,
+            reason=reason,
+            provider_refund_id=refund_id,
+            duplicate_payment_id=payment_id,
+        )
+        case_record_refund(
+            case=request.case,
+            actor=Actor.system("payments"),
+            amount_pence=amount_pence,
+            reason=reason,
+            duplicate=True,
+        )
+    return refund
 
 
 def payment_refund(

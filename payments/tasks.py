@@ -10,6 +10,7 @@ from payments.models import PaymentRequest
 from payments.providers import FAILED, PAID, ProviderError, ProviderState, WebhookEvent
 from payments.services import (
     payment_check_with_provider,
+    payment_refund_duplicate,
     payment_reminder_send,
     payment_request_expire,
     payment_webhook,
@@ -48,6 +49,15 @@ def local_webhook(checkout_id: str, outcome: str) -> str:
     )
 
 
+def refund_duplicate_payment(payment_request_id: str, payment_id: str, amount_pence: int) -> str:
+    """Gives back a second payment of a fee already paid (queued by the webhook that
+    brought it); safe to run again: a payment is refunded once."""
+    refund = payment_refund_duplicate(
+        payment_request=payment_request_id, payment_id=payment_id, amount_pence=amount_pence
+    )
+    return "refunded" if refund else "already refunded"
+
+
 def reconcile_payments() -> dict:
     """Asks the provider about checkouts pending too long: a lost webhook must not leave
     a citizen who paid waiting."""
@@ -58,9 +68,10 @@ def reconcile_payments() -> dict:
     results: dict[str, int] = {}
     for request in stale.select_related("case")[:200]:
         try:
-            outcome = payment_check_with_provider(
+            checked, _state = payment_check_with_provider(
                 payment_request=request, source="reconciliation"
-            ).status
+            )
+            outcome = checked.status
         except ProviderError as exc:
             logger.warning("reconciliation: %s not checked: %s", request.pk, exc)
             outcome = "unreachable"

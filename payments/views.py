@@ -13,6 +13,11 @@ from cases.models import Organisation
 from config.tasks import enqueue
 from payments.models import LocalCheckout, PaymentRequest
 from payments.providers import (
+    CANCELLED,
+    EXPIRED,
+    FAILED,
+    PENDING,
+    UNKNOWN,
     InvalidSignature,
     MalformedEvent,
     NotConfigured,
@@ -23,6 +28,7 @@ from payments.providers import (
 )
 from payments.services import (
     PaymentError,
+    PaymentInFlight,
     payment_can_be_taken,
     payment_check_with_provider,
     payment_start_checkout,
@@ -49,6 +55,8 @@ def pay(request, pk):
             payment = payment_start_checkout(payment_request=payment, **_urls(payment))
         except NotConfigured:  # caseworkers have been told; the fee is still owed
             return render(request, "payments/unavailable.html", context, status=503)
+        except PaymentInFlight:  # the last checkout may still be paid: never a second one
+            return render(request, "payments/outcome.html", {**context, "outcome": "checking"})
         except ProviderError:
             return render(request, "payments/try_again.html", context, status=503)
         except PaymentError as exc:
@@ -62,19 +70,33 @@ def pay(request, pk):
     return render(request, "payments/pay.html", context)
 
 
+# What the return page says for each thing the provider can report (our words for them).
+OUTCOMES = {
+    FAILED: "declined",
+    CANCELLED: "cancelled",
+    EXPIRED: "expired",
+    UNKNOWN: "unknown",
+    PENDING: "checking",
+}
+
+
 @require_safe
 def pay_return(request, pk):
-    """Back from the provider: ask the provider what happened; never trust the redirect."""
+    """Back from the provider: ask the provider what happened; never trust the redirect.
+    One page for each outcome, each saying what happens next."""
     payment = get_object_or_404(PaymentRequest.objects.select_related("case__organisation"), pk=pk)
     context = {"payment": payment, "case": payment.case}
     try:
-        payment = payment_check_with_provider(payment_request=payment, source="return page")
+        payment, state = payment_check_with_provider(payment_request=payment, source="return page")
     except ProviderError:
         return render(request, "payments/try_again.html", {**context, "checking": True}, status=503)
     context["payment"] = payment
     if payment.status in PaymentRequest.SETTLED_STATUSES:
         return render(request, "payments/paid.html", context)
-    return render(request, "payments/pay.html", {**context, "not_paid": True})
+    outcome = OUTCOMES.get(state.status if state else "", "checking")
+    if payment.status == PaymentRequest.Status.CANCELLED or payment.case.is_closed:
+        outcome = "not_needed"
+    return render(request, "payments/outcome.html", {**context, "outcome": outcome})
 
 
 def _webhook(request, council: str, provider: str, verify, header: str):

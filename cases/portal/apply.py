@@ -1,10 +1,12 @@
 """Apply for a Blue Badge: one question a page, check your answers, confirmation.
 
 /apply/<council>/blue-badge/ → eligibility → date-of-birth → name → contact → the chosen
-channel's details (contact-email, contact-mobile or contact-address) → evidence →
-check-answers → confirmation. Every question page can save the answers as a draft to
-finish later from /apply/resume/<token>/. The name and contact pages are shared with the
-street report journey (cases.portal.report).
+channel's details (contact-email or contact-mobile; none for letter) → contact-address,
+asked of everyone since the badge is posted (and where letters go, for letter) → evidence
+→ check-answers → confirmation. The start page and check your answers state the council's
+fee. Every question page can save the answers as a draft to finish later from
+/apply/resume/<token>/. The name and contact pages are shared with the street report
+journey (cases.portal.report).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from cases.models import ContactPreference, Service
+from cases.models import ContactPreference, Organisation, Service, ServiceConfig
 from cases.portal import drafts
 from cases.portal.drafts import Flow, QuestionForm, Step
 from cases.portal.evidence import JPEG, PDF, PNG, FileRule
@@ -329,6 +331,39 @@ CONTACT_DETAILS = {
 }
 
 
+# The Blue Badge asks everyone where to post the badge: the same page as the letter
+# channel's address (the same slug, so a draft saved before keeps its address), asked
+# whatever the channel. A letter chooser is not asked for an address twice.
+POSTAL_ADDRESS = Step(
+    "contact-address",
+    _("Where should we post the badge?"),
+    "portal/apply/postal_address.html",
+    AddressForm,
+)
+ADDRESS_FIELDS = ("address_line_1", "address_line_2", "town", "postcode")
+# Check your answers shows the letter chooser's address once, as where the badge is posted.
+BADGE_CONTACT_DETAILS = {
+    channel: details
+    for channel, details in CONTACT_DETAILS.items()
+    if channel != ContactPreference.LETTER
+}
+
+
+# --- The fee -----------------------------------------------------------------------------
+
+
+def blue_badge_fee_pence(organisation: Organisation) -> int:
+    """What the council charges for a badge (0: free), from its Blue Badge settings."""
+    config = ServiceConfig.objects.filter(
+        organisation=organisation, service=Service.BLUE_BADGE
+    ).first()
+    return config.fee_pence if config is not None else 0
+
+
+def pounds(pence: int) -> str:
+    return f"£{pence / 100:,.2f}"
+
+
 # --- Check your answers ------------------------------------------------------------------
 
 
@@ -336,8 +371,9 @@ def row(key, lines, href, hidden) -> dict:
     return {"key": key, "lines": [line for line in lines if line], "href": href, "hidden": hidden}
 
 
-def contact_rows(journey: drafts.Journey, values: dict) -> list[dict]:
-    """How we contact you (the channel), then its details, each with its own Change link."""
+def contact_rows(journey: drafts.Journey, values: dict, details=CONTACT_DETAILS) -> list[dict]:
+    """How we contact you (the channel), then its details (those `details` has a page for),
+    each with its own Change link."""
     preference = values["contact_preference"]
     rows = [
         row(
@@ -347,8 +383,8 @@ def contact_rows(journey: drafts.Journey, values: dict) -> list[dict]:
             _("how we contact you"),
         )
     ]
-    if preference in CONTACT_DETAILS:
-        slug, names, key, hidden = CONTACT_DETAILS[preference]
+    if preference in details:
+        slug, names, key, hidden = details[preference]
         lines = [values.get(name) for name in names]
         rows.append(row(key, lines, journey.url(journey.flow.step(slug)), hidden))
     return rows
@@ -376,9 +412,26 @@ def blue_badge_rows(journey: drafts.Journey) -> list[dict]:
             _("date of birth"),
         ),
         row(_("Full name"), [values["applicant_name"]], url["name"], _("full name")),
-        *contact_rows(journey, values),
+        *contact_rows(journey, values, details=BADGE_CONTACT_DETAILS),
+        row(
+            _("Badge posted to"),
+            [values.get(name) for name in ADDRESS_FIELDS],
+            url[POSTAL_ADDRESS.slug],
+            _("where we post the badge"),
+        ),
         row(_("Evidence"), file_lines(journey.files), url["evidence"], _("evidence")),
+        fee_row(journey.organisation),
     ]
+
+
+def fee_row(organisation: Organisation) -> dict:
+    fee = blue_badge_fee_pence(organisation)
+    text = (
+        _("%(fee)s, paid after your application is approved") % {"fee": pounds(fee)}
+        if fee
+        else _("Free")
+    )
+    return row(_("Fee"), [text], None, None)
 
 
 EVIDENCE = FileRule(
@@ -414,7 +467,8 @@ BLUE_BADGE = drafts.register(
                 "portal/apply/contact.html",
                 ContactForm,
             ),
-            *CONTACT_STEPS,
+            *(step for step in CONTACT_STEPS if step.slug != POSTAL_ADDRESS.slug),
+            POSTAL_ADDRESS,
             Step(
                 "evidence",
                 _("Upload evidence that you are eligible"),

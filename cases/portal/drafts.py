@@ -5,8 +5,10 @@ later from a link.
 A journey (`Flow`) is a list of pages (`Step`); each question page has a form whose
 `answer()` gives the keys it stores: applicant details (`cases.applicants.APPLICANT_FIELDS`)
 or the workflow's answers. A page with `when` is asked only if the answers before it call
-for it (the contact details for the channel chosen); the answers to a page no longer asked
-are dropped. Sending them is one `case_create` call.
+for it (the contact details for the channel chosen), and one with `when_journey` only if
+the journey calls for it (say, reports already on record near the place given); the answers
+to a page no longer asked are dropped. A page with a `view` of its own asks its question
+its own way. Sending them is one `case_create` call.
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ class Step:
     form_kwargs: dict[str, Any] = field(default_factory=dict)
     # Asked only when this is true of the answers to the pages before it.
     when: Callable[[dict[str, Any]], bool] | None = None
+    # ...and, for a page that depends on more than the answers (the council, what is on
+    # record), only when this is true of the journey and the answers before it.
+    when_journey: Callable[[Journey, dict[str, Any]], bool] | None = None
+    # A page with a view of its own, view(request, journey, step), reached once the pages
+    # before it are answered; it keeps its answer with journey.answer().
+    view: Callable[..., HttpResponse] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,8 @@ class Flow:
     steps: tuple[Step, ...]
     rows: Callable[[Journey], list[dict]]  # the check-answers summary list
     drafts: bool = False  # offers "Save and come back later"
+    # More pages of the journey's own, each (address, view(request, flow, council)): GET only.
+    pages: tuple[tuple[str, Callable[..., HttpResponse]], ...] = ()
 
     def step(self, slug: str) -> Step:
         for step in self.steps:
@@ -116,6 +126,7 @@ class Journey:
         self.key = f"{SESSION_PREFIX}:{flow.service}:{organisation.slug}"
         stored = request.session.get(self.key)
         self.data: dict[str, Any] = stored or {"id": uuid.uuid4().hex, "answers": {}, "files": []}
+        self.memo: dict[Any, Any] = {}  # what a page works out once a request
 
     @property
     def id(self) -> str:
@@ -134,7 +145,9 @@ class Journey:
         asked: list[Step] = []
         merged: dict[str, Any] = {}
         for step in self.flow.steps:
-            if step.when is None or step.when(merged):
+            if (step.when is None or step.when(merged)) and (
+                step.when_journey is None or step.when_journey(self, merged)
+            ):
                 asked.append(step)
                 merged.update(self.get(step.slug) or {})
         return asked
@@ -338,6 +351,8 @@ def question_page(request, flow: Flow, council: str, slug: str) -> HttpResponse:
     missing = journey.first_unanswered()
     if missing is not None and steps.index(missing) < steps.index(step):
         return HttpResponseRedirect(journey.url(missing))
+    if step.view is not None:
+        return step.view(request, journey, step)
     if step.files is not None:
         from cases.portal.evidence import files_page
 
@@ -449,7 +464,7 @@ def resume_page(request, token: uuid.UUID) -> HttpResponse:
 
 def journey_urls(prefix: str, name: str, flow: Flow) -> list:
     """The URLs of one journey, bound to its flow: start, each question, check answers,
-    confirmation, and the saved-link page when the journey offers drafts."""
+    confirmation, the saved-link page when the journey offers drafts, and its own pages."""
     from django.urls import path
     from django.views.decorators.cache import never_cache
     from django.views.decorators.http import require_http_methods, require_safe
@@ -472,6 +487,8 @@ def journey_urls(prefix: str, name: str, flow: Flow) -> list:
     ]
     if flow.drafts:
         urls.append(path(f"{prefix}saved/", bound(saved_page, posts=False), name=f"{name}-saved"))
+    for slug, page in flow.pages:
+        urls.append(path(f"{prefix}{slug}/", bound(page, posts=False), name=f"{name}-{slug}"))
     urls.append(
         path(f"{prefix}<slug:step>/", bound(question_page, posts=True), name=f"{name}-step")
     )

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
-from cases.portal import apply, manage, more_evidence, pages, report, views
+from cases.portal import apply, manage, more_evidence, pages, report, sent, views
 from cases.portal.drafts import journey_urls
 
 app_name = "portal"
@@ -24,6 +24,7 @@ urlpatterns = [
     path("track/sign-out/", never_cache(pages.sign_out), name="sign-out"),  # before <reference>
     path("track/<str:reference>/", never_cache(views.timeline), name="timeline"),
     path("track/<str:reference>/contact/", never_cache(manage.contact), name="contact"),
+    path("track/<str:reference>/files/<int:pk>/", never_cache(sent.file), name="file"),
     path("track/<str:reference>/withdraw/", never_cache(manage.withdraw), name="withdraw"),
     path("track/<str:reference>/fixed/", never_cache(manage.fixed), name="fixed"),
     path(

@@ -136,7 +136,14 @@ def timeline(request, reference: str):
     if not access.allowed(request, case):
         return HttpResponseRedirect(reverse("portal:track"))
     from cases.portal.manage import timeline_links  # the citizen's actions on the case
+    from cases.portal.sent import files_sent, what_you_sent
 
-    context = {"case": case, "timeline": case_timeline(case), **timeline_links(case)}
+    context = {
+        "case": case,
+        "timeline": case_timeline(case),
+        "sent_rows": what_you_sent(case),
+        "sent_files": files_sent(case),
+        **timeline_links(case),
+    }
     record_access(request, [case.pk], AccessLog.Action.CITIZEN_VIEWED)
     return render(request, "portal/timeline.html", context)

@@ -67,6 +67,7 @@ class Outcome:
     state: str
     title: Text
     explanation: Text
+    next: Text | None = None  # what the citizen can do now (ask for a review, …)
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,29 @@ class BlueBadgeCase(Case):
         WITHDRAWN: Text("Withdrawn", "Wedi'i dynnu'n ôl"),
     }
 
+    HEADLINES = {
+        SUBMITTED: Text("We have your application", "Mae eich cais gennym"),
+        EVIDENCE_REQUESTED: Text(
+            "We need more evidence from you", "Mae angen rhagor o dystiolaeth arnom gennych"
+        ),
+        EVIDENCE_RECEIVED: Text("We have your evidence", "Mae eich tystiolaeth gennym"),
+        IN_ASSESSMENT: Text(
+            "A caseworker is assessing your application", "Mae gweithiwr achos yn asesu eich cais"
+        ),
+        AWAITING_PAYMENT: Text(
+            "Approved: waiting for your payment", "Wedi'i gymeradwyo: yn aros am eich taliad"
+        ),
+        PAYMENT_UNKNOWN: Text("We are checking your payment", "Rydym yn gwirio eich taliad"),
+        APPROVED: Text(
+            "Approved: your badge is being made",
+            "Wedi'i gymeradwyo: mae eich bathodyn yn cael ei wneud",
+        ),
+        BADGE_ORDERED: Text("Your badge has been ordered", "Mae eich bathodyn wedi'i archebu"),
+        BADGE_DISPATCHED: Text("Your badge has been posted", "Mae eich bathodyn wedi'i bostio"),
+        REFUSED: Text("Your application was refused", "Cafodd eich cais ei wrthod"),
+        WITHDRAWN: Text("Your application was withdrawn", "Cafodd eich cais ei dynnu'n ôl"),
+    }
+
     STAGES = (
         Stage(
             "received",
@@ -201,6 +224,16 @@ class BlueBadgeCase(Case):
             Text(
                 "We cannot give you a Blue Badge. The reason is in the message we sent you.",
                 "Ni allwn roi Bathodyn Glas i chi. Mae'r rheswm yn y neges a anfonwyd atoch.",
+            ),
+            next=Text(
+                "If you think the decision is wrong, you can ask the council to look at it again "
+                "(a review) within 28 days of the decision. Contact them using the details on "
+                "this page and give your reference number. You can also apply again if your "
+                "circumstances change.",
+                "Os ydych yn credu bod y penderfyniad yn anghywir, gallwch ofyn i'r cyngor edrych "
+                "arno eto (adolygiad) o fewn 28 diwrnod i'r penderfyniad. Cysylltwch â nhw gan "
+                "ddefnyddio'r manylion ar y dudalen hon a rhowch eich cyfeirnod. Gallwch hefyd "
+                "wneud cais eto os bydd eich amgylchiadau'n newid.",
             ),
         ),
         Outcome(

@@ -122,6 +122,18 @@ class StreetReportCase(Case):
     INITIAL_STATE = REPORTED
     CLOSED_STATES = frozenset({DUPLICATE, NOT_RESPONSIBLE, CLOSED})
     AnswersForm = StreetReportAnswers
+    # What each kind of problem is called in a message to the reporter ("your report of a
+    # pothole"): the ((problem)) of the report_* templates.
+    ISSUE_LABELS = {
+        "pothole": Text("a pothole", "twll yn y ffordd"),
+        "street_light": Text("a street light not working", "golau stryd ddim yn gweithio"),
+        "drain": Text(
+            "a blocked or damaged drain cover", "gorchudd draen wedi'i flocio neu wedi'i ddifrodi"
+        ),
+        "sign": Text("a damaged road sign", "arwydd ffordd wedi'i ddifrodi"),
+        "pavement": Text("a damaged pavement", "palmant wedi'i ddifrodi"),
+        "other": Text("a street problem", "problem ar y stryd"),
+    }
     ON_CREATE = (Notify("report_received"),)
     CREATED_TEXT = Text("We received your report", "Cawsom eich adroddiad")
     NEXT_STEPS = {
@@ -159,6 +171,29 @@ class StreetReportCase(Case):
         REPAIR_OVERDUE: Text("Repair date missed", "Dyddiad atgyweirio wedi'i fethu"),
         FIXED: Text("Fixed", "Wedi'i drwsio"),
         CLOSED: Text("Closed", "Wedi'i gau"),
+    }
+
+    HEADLINES = {
+        REPORTED: Text("We have your report", "Mae eich adroddiad gennym"),
+        INSPECTED: Text(
+            "An inspector has looked at the problem", "Mae arolygydd wedi edrych ar y broblem"
+        ),
+        REPAIR_SCHEDULED: Text(
+            "A repair is booked for {repair_date}",
+            "Mae atgyweiriad wedi'i drefnu ar gyfer {repair_date}",
+        ),
+        REPAIR_OVERDUE: Text(
+            "The repair is late: we are booking a new date",
+            "Mae'r atgyweiriad yn hwyr: rydym yn trefnu dyddiad newydd",
+        ),
+        FIXED: Text("We have fixed the problem", "Rydym wedi trwsio'r broblem"),
+        CLOSED: Text("Your report is closed", "Mae eich adroddiad wedi'i gau"),
+        DUPLICATE: Text(
+            "This problem was already reported", "Roedd y broblem hon wedi'i hadrodd eisoes"
+        ),
+        NOT_RESPONSIBLE: Text(
+            "This is not the council's to fix", "Nid y cyngor sy'n gyfrifol am drwsio hyn"
+        ),
     }
 
     STAGES = (
@@ -230,6 +265,12 @@ class StreetReportCase(Case):
                 "Mae rhywun arall wedi adrodd y broblem hon. Byddwn yn ei thrwsio o dan "
                 "eu hadroddiad nhw.",
             ),
+            next=Text(
+                "You do not need to do anything. If the problem is still there after it has "
+                "been fixed, you can report it again.",
+                "Nid oes angen i chi wneud unrhyw beth. Os yw'r broblem yno o hyd ar ôl iddi "
+                "gael ei thrwsio, gallwch ei hadrodd eto.",
+            ),
         ),
         Outcome(
             NOT_RESPONSIBLE,
@@ -237,6 +278,10 @@ class StreetReportCase(Case):
             Text(
                 "This is not ours to fix: {redirect_to}",
                 "Nid ni sy'n gyfrifol am drwsio hyn: {redirect_to}",
+            ),
+            next=Text(
+                "Please report it to them. We have closed your report.",
+                "Rhowch wybod iddyn nhw. Rydym wedi cau eich adroddiad.",
             ),
         ),
     )

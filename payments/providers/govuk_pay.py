@@ -122,12 +122,15 @@ class GovukPayProvider:
     def fetch_state(self, request) -> ProviderState:
         return _state(self._call("GET", f"/v1/payments/{request.provider_id}"))
 
-    def refund(self, request, *, amount_pence: int, idempotency_key: str) -> str:
-        payment = self._call("GET", f"/v1/payments/{request.provider_id}")
+    def refund(
+        self, request, *, amount_pence: int, idempotency_key: str, payment_id: str = ""
+    ) -> str:
+        paid = payment_id or request.provider_id
+        payment = self._call("GET", f"/v1/payments/{paid}")
         available = (payment.get("refund_summary") or {}).get("amount_available", 0)
         refund = self._call(
             "POST",
-            f"/v1/payments/{request.provider_id}/refunds",
+            f"/v1/payments/{paid}/refunds",
             body={"amount": amount_pence, "refund_amount_available": available},
             idempotency_key=idempotency_key,
         )

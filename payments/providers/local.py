@@ -66,15 +66,18 @@ class LocalProvider:
             refunded_pence=checkout.refunded_pence,
         )
 
-    def refund(self, request, *, amount_pence: int, idempotency_key: str) -> str:
+    def refund(
+        self, request, *, amount_pence: int, idempotency_key: str, payment_id: str = ""
+    ) -> str:
         from django.db.models import F
 
         from payments.models import LocalCheckout
 
-        if not request.provider_id:
+        checkout = payment_id or request.provider_id
+        if not checkout:
             raise ProviderError("The local provider has no checkout to refund", retryable=False)
         updated = LocalCheckout.objects.filter(
-            pk=request.provider_id,
+            pk=checkout,
             status="paid",
             refunded_pence__lte=F("amount_pence") - amount_pence,
         ).update(refunded_pence=F("refunded_pence") + amount_pence)

@@ -117,12 +117,15 @@ class StripeProvider:
             raise ProviderError(f"Stripe: {exc}", retryable=_retryable(exc)) from exc
         return _session_state(session)
 
-    def refund(self, request, *, amount_pence: int, idempotency_key: str) -> str:
-        if not request.provider_payment_id:
+    def refund(
+        self, request, *, amount_pence: int, idempotency_key: str, payment_id: str = ""
+    ) -> str:
+        payment_intent = payment_id or request.provider_payment_id
+        if not payment_intent:
             raise ProviderError("Stripe has not told us the payment to refund", retryable=False)
         try:
             refund = self.client.v1.refunds.create(
-                params={"payment_intent": request.provider_payment_id, "amount": amount_pence},
+                params={"payment_intent": payment_intent, "amount": amount_pence},
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:

@@ -91,7 +91,7 @@ def apply_for_a_blue_badge(page, evidence_file, *, accessible: bool) -> Case:
     assert page.locator(".govuk-radios__conditional").count() == 0
     assert page.get_by_label("Address line 1").count() == 0
     page.get_by_label("Letter", exact=True).check()
-    journey.press("Continue", "What is your address?")
+    journey.press("Continue", "Where should we post the badge?")
 
     page.get_by_label("Address line 1").fill("1 High Street")
     journey.press("Continue")  # no town or postcode: the error page is checked too
@@ -110,15 +110,17 @@ def apply_for_a_blue_badge(page, evidence_file, *, accessible: bool) -> Case:
         "Difficulty walking",
         "1 April 1950",
         "Ann Example",
+        "Badge posted to",
         "AB1 2CD",
         "award-letter.png",
+        "Fee",
     ):
         assert text in summary
     journey.press("Accept and send", "Application complete")
 
     case = Case.objects.get()
     assert page.locator(".govuk-panel--confirmation").inner_text().endswith(case.reference)
-    journey.follow("See the progress of your application", "Application received")
+    journey.follow("See the progress of your application", "We have your application")
     assert page.url.endswith(f"/track/{case.process_id}/")
     assert page.get_by_test_id("reference").inner_text() == case.reference
     assert len(journey.pages) == 15  # every page, errors included, was checked
@@ -178,7 +180,7 @@ def test_report_a_pothole(page, northshire, tmp_path, console):
 
     case = Case.objects.get()
     assert case.reference in page.locator(".govuk-panel--confirmation").inner_text()
-    journey.follow("See the progress of your report", "Reported")
+    journey.follow("See the progress of your report", "We have your report")
     assert page.get_by_test_id("reference").inner_text() == case.reference
     assert case.answers["issue_type"] == "pothole"
     assert (case.contact_preference, case.phone, case.email) == ("sms", "+447700900982", "")

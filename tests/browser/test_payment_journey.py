@@ -38,7 +38,7 @@ def test_citizen_pays_from_the_timeline_and_sees_the_payment_stage_done(
     page.get_by_label("Postcode, email address or mobile number").fill("ab12cd")
     page.get_by_role("button", name="Continue").click()
 
-    assert page.locator("h1").inner_text() == "Payment"
+    assert page.locator("h1").inner_text() == "Approved: waiting for your payment"
     assert page.locator('[data-stage="payment"]').get_attribute("data-status") == "current"
     assert_accessible(page)
     page.get_by_role("link", name="Pay £10.00").click()

@@ -198,7 +198,7 @@ def test_withdraw_your_application(page, console, organisation):
     page.get_by_label("Yes").check()
     page.get_by_role("button", name="Continue").click()
 
-    expect(page.locator("h1")).to_have_text("Application withdrawn")
+    expect(page.locator("h1")).to_have_text("Your application was withdrawn")
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "You have withdrawn your application"
     )

@@ -60,7 +60,7 @@ def test_a_welsh_speaker_finds_their_case_and_pays_in_welsh(
     page.get_by_role("button", name="Parhau").click()
 
     # The timeline, with the workflow's Welsh stage names.
-    assert page.locator("h1").inner_text() == "Taliad"
+    assert page.locator("h1").inner_text() == "Wedi'i gymeradwyo: yn aros am eich taliad"
     assert stage(page, "received") == "done"
     assert stage(page, "payment") == "current"
     stages = page.locator(".moj-progress-bar").inner_text()

@@ -50,7 +50,7 @@ def test_apply_get_approved_pay_and_see_it_paid(
 
     case_transition(case=case, transition="approve", actor=caseworker)
     page.reload()
-    assert page.locator("h1").inner_text() == "Payment"
+    assert page.locator("h1").inner_text() == "Approved: waiting for your payment"
     checked(page)
     page.get_by_role("link", name="Pay £10.00").click()
     checked(page)
@@ -99,7 +99,7 @@ def test_report_a_pothole_and_follow_it_until_it_is_fixed(
     page.get_by_label("Reference number").fill(case.reference)
     page.get_by_label("Postcode, email address or mobile number").fill("sam@example.com")
     page.get_by_role("button", name="Continue").click()
-    assert page.locator("h1").inner_text() == "Reported"
+    assert page.locator("h1").inner_text() == "We have your report"
     checked(page)
 
     caseworker = Actor.caseworker(admin_user)

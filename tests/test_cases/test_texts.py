@@ -33,9 +33,11 @@ def test_the_timeline_of_every_state_has_every_placeholder_filled(service, state
     case = make_case(council(fee_pence=1000), service, state, details=DETAILS)
     with translation.override(language):
         timeline = case_timeline(case)
-        texts = [timeline.outcome_text, *(e.text for e in timeline.entries)]
+        texts = [timeline.headline, timeline.outcome_text, timeline.outcome_next]
+        texts += [e.text for e in timeline.entries]
         texts += [t for s in timeline.stages for t in (s.doing, s.next)]
         texts += [str(timeline.outcome.title)] if timeline.outcome else []
+    assert timeline.headline
     for text in texts:
         assert not LEFT_OVER.search(text), (state, language, text)
     if timeline.outcome and "redirect_to" in timeline.outcome.explanation.en:

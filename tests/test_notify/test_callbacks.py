@@ -290,3 +290,14 @@ def test_a_failed_text_goes_again_by_email_once_however_often_the_receipt_comes(
     assert (fallback.channel, fallback.recipient) == ("email", "ann@example.com")
     assert fallback.event == sms_row.event
     assert Notification.objects.filter(case=sms_row.case).count() == 2
+
+
+def test_a_delivered_message_is_never_left_flagged_unanswered(client, sms_row):
+    """A send whose answer was lost is flagged "unanswered" (look it up before resending);
+    once Notify says it is delivered, the flag goes."""
+    Notification.objects.filter(pk=sms_row.pk).update(unanswered=True, status="queued")
+
+    post(client, receipt(sms_row, "delivered"))
+
+    sms_row.refresh_from_db()
+    assert (sms_row.status, sms_row.unanswered) == ("delivered", False)

@@ -208,6 +208,8 @@ def test_an_email_is_posted_with_the_templates_personalisation(govuk, fake_notif
             "reference": row.case.reference,
             "track_url": row.personalisation["track_url"],
             "council": organisation.name,
+            "caseworker_message": "",  # no caseworker wrote anything
+            "council_contact": "",  # the council has no contact details set
         },
         "reference": str(row.id),
     }
@@ -238,6 +240,7 @@ def test_a_text_message_is_posted_to_the_e164_number(govuk, fake_notify):
             "council": organisation.name,
             "reference": row.case.reference,
             "short_url": row.personalisation["short_url"],
+            "council_phone": "",
         },
         "reference": str(row.id),
     }

@@ -392,6 +392,7 @@ def test_the_confirmation_is_in_the_citizens_language(text, organisation):
         "council": organisation.name_cy,
         "reference": case.reference,
         "short_url": confirm.personalisation["short_url"],
+        "council_phone": "",
     }
 
 

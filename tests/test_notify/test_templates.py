@@ -55,14 +55,25 @@ def test_render_fills_every_placeholder():
             "reference": "SR-123",
             "repair_date": "3 Mehefin 2025",
             "short_url": "https://x/t/1",
+            "council_phone": " Ffôn 0300 123 4567",
         },
     )
     assert subject == ""
-    assert body == "Cyngor Gogledd: Atgyweiriad ar gyfer 3 Mehefin 2025. Cyf SR-123. https://x/t/1"
+    assert body == (
+        "Cyngor Gogledd: Atgyweiriad ar gyfer 3 Mehefin 2025. Cyf SR-123. https://x/t/1"
+        " Ffôn 0300 123 4567"
+    )
 
 
 def test_render_names_the_missing_value():
-    values = {"name": "Ann", "reference": "SR-1", "council": "C", "track_url": "https://x/"}
+    values = {
+        "name": "Ann",
+        "reference": "SR-1",
+        "council": "C",
+        "track_url": "https://x/",
+        "caseworker_message": "",
+        "council_contact": "",
+    }
     with pytest.raises(MissingPersonalisation, match=r"repair_scheduled.*needs: repair_date$"):
         TEMPLATES["repair_scheduled"].render("email", "en", values)
 
@@ -77,6 +88,10 @@ def test_a_missing_value_refuses_the_row_and_rolls_back_the_transaction():
         "reference": case.reference,
         "council": case.organisation.name,
         "track_url": "https://waymark.test/track/",
+        "caseworker_message": "",
+        "council_contact": "",
+        "problem": "a pothole",
+        "place": "Mill Lane",
     }
 
     written_inside = []
@@ -162,3 +177,31 @@ def test_only_text_messages_count_fragments():
     row = Notification.objects.get(case=case)
     assert (row.channel, row.fragments) == ("email", 0)
     assert row.subject == "We have your Blue Badge application"
+
+
+@pytest.mark.django_db
+def test_an_email_after_a_caseworkers_message_includes_it_and_the_councils_contacts(admin_user):
+    from cases.services import Actor, case_transition
+
+    organisation = council(contact_phone="0300 123 4567", contact_email="help@north.example")
+    case = new_case(organisation, Service.STREET_REPORT)
+    case_transition(
+        case=case.pk,
+        transition="inspect",
+        actor=Actor.caseworker(admin_user),
+        message="The hole is deeper than it looks: we have coned it off.",
+    )
+
+    email = Notification.objects.get(case=case, event="report_inspected")
+    assert "A message from your caseworker:\n\nThe hole is deeper" in email.body
+    assert "Telephone: 0300 123 4567\nEmail: help@north.example" in email.body
+    first = Notification.objects.get(case=case, event="report_received")
+    assert "A message from your caseworker" not in first.body  # none was written
+    assert "Telephone: 0300 123 4567" in first.body
+
+
+@pytest.mark.django_db
+def test_a_text_message_gives_the_councils_phone_number():
+    organisation = council(contact_phone="0300 123 4567")
+    case = new_case(organisation, contact="sms")
+    assert Notification.objects.get(case=case).body.endswith("Tel 0300 123 4567")

@@ -36,7 +36,7 @@ def paid_payment(organisation, user) -> PaymentRequest:
         payment_request=request, return_url="http://testserver/r", cancel_url="http://testserver/c"
     )
     LocalCheckout.objects.filter(pk=request.provider_id).update(status="paid")
-    return payment_check_with_provider(payment_request=request, source="test")
+    return payment_check_with_provider(payment_request=request, source="test")[0]
 
 
 def refund_url(payment: PaymentRequest) -> str:

@@ -187,7 +187,9 @@ def test_a_failed_payment_shows_the_not_paid_page(client, pay_api, pending):
     response = client.get(f"/pay/{request.pk}/return/")
 
     assert response.status_code == 200
-    assert "Your payment did not go through" in response.text
+    assert "Your payment was declined" in response.text
+    assert "Try again" in response.text
+    assert "no longer needed" not in response.text
     assert "Payment received" not in response.text
     request.refresh_from_db()
     assert request.status == "failed"

@@ -223,7 +223,7 @@ def test_local_decline_shows_not_paid_and_is_payable_again(
     request.refresh_from_db()
     assert request.status == "failed"
     back = client.get(f"/pay/{request.pk}/return/")
-    assert "Your payment did not go through" in back.text
+    assert "Your payment was declined" in back.text
     assert "Try again" in back.text
     assert state_of(case) == "awaiting_payment"
 

@@ -463,9 +463,10 @@ def test_a_return_that_stripe_says_is_unpaid_does_not_move_the_case(client, stri
     response = client.get(f"/pay/{request.pk}/return/")
 
     assert response.status_code == 200
-    assert "Your payment did not go through" in response.text
+    assert "We are checking your payment" in response.text
+    assert "Do not pay again" in response.text
     assert "Payment received" not in response.text
-    assert "Try again" in response.text
+    assert "Try again" not in response.text
     assert stripe_api.calls[-1].request.method == "GET"
     request.refresh_from_db()
     assert request.status == "pending"

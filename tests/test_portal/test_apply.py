@@ -220,7 +220,7 @@ def test_name_is_required(client, northshire):
 CHANNEL_PAGES = {
     "email": ("contact-email", "What is your email address?"),
     "sms": ("contact-mobile", "What is your mobile phone number?"),
-    "letter": ("contact-address", "What is your address?"),
+    "letter": ("contact-address", "Where should we post the badge?"),
 }
 
 
@@ -360,33 +360,37 @@ def test_channel_details_are_kept_normalised(client, northshire, channel, data, 
     page(client, "contact", {"contact_preference": channel})
     slug, _title = CHANNEL_PAGES[channel]
     response = page(client, slug, data)
-    assert response["Location"] == BASE + "evidence/"
+    # Then the postal address, asked of everyone (for letter it was this page).
+    after = "evidence" if slug == "contact-address" else "contact-address"
+    assert response["Location"] == BASE + after + "/"
     answers = journey(client)["answers"]
     assert answers["contact"] == {"contact_preference": channel}
     assert answers[slug] == stored
 
 
-def test_switching_channel_asks_for_the_new_details_and_forgets_the_old(client, northshire):
+def test_switching_channel_asks_for_the_new_details_and_keeps_the_postal_address(
+    client, northshire
+):
     answer_up_to(client, "evidence")
 
     response = page(client, "contact", {"contact_preference": "email"})
 
     assert response["Location"] == BASE + "contact-email/"
-    assert "contact-address" not in journey(client)["answers"]  # the address is not kept
+    assert "contact-address" in journey(client)["answers"]  # the badge is still posted there
     assert client.get(BASE + "check-answers/")["Location"] == BASE + "contact-email/"
     assert 'value=""' in client.get(BASE + "contact-email/").content.decode()
     response = page(client, "contact-email", {"email": "ann@example.com"})
     assert response["Location"] == BASE + "check-answers/"
     html = client.get(BASE + "check-answers/").content.decode()
     assert "ann@example.com" in html
-    assert "1 High Street" not in html
     assert f'href="{BASE}contact-email/">Change' in html
-    assert f'href="{BASE}contact-address/">Change' not in html
+    assert f'href="{BASE}contact-address/">Change' in html  # "Badge posted to"
+    assert "1 High Street" in html
 
     client.post(BASE + "check-answers/")
     case = Case.objects.get()
     assert (case.contact_preference, case.email) == ("email", "ann@example.com")
-    assert case.address_line_1 == case.town == case.postcode == ""
+    assert (case.address_line_1, case.postcode) == ("1 High Street", "AB1 2CD")
 
 
 def test_keeping_the_same_channel_goes_back_to_check_answers_with_its_details(client, northshire):
@@ -794,7 +798,7 @@ def test_a_draft_saved_after_choosing_a_channel_resumes_at_its_details_page(clie
     )
     assert other.get(BASE + "contact-address/")["Location"] == BASE + "contact-mobile/"
     assert page(other, "contact-mobile", {"phone": "07700900982"})["Location"] == (
-        BASE + "evidence/"
+        BASE + "contact-address/"
     )
 
 

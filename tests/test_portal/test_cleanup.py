@@ -50,6 +50,8 @@ def draft_with_a_file(client: Client) -> tuple[Draft, str]:
     client.post(APPLY + "name/", {"applicant_name": "Ann Example"})
     client.post(APPLY + "contact/", {"contact_preference": "email"})
     client.post(APPLY + "contact-email/", {"email": "ann@example.com"})
+    address = {"address_line_1": "1 High Street", "town": "Northtown", "postcode": "AB1 2CD"}
+    client.post(APPLY + "contact-address/", address)
     response = client.post(APPLY + "evidence/", {"action": "save", "files": photo()})
     assert response["Location"] == APPLY + "saved/"
     draft = Draft.objects.get(

@@ -267,7 +267,7 @@ def test_withdrawing_goes_through_the_services_and_the_timeline_shows_the_outcom
         "citizen portal",
     )
     timeline = client.get(response["Location"])
-    assert re.search(r"<h1[^>]*>Application withdrawn</h1>", timeline.content.decode())
+    assert re.search(r"<h1[^>]*>Your application was withdrawn</h1>", timeline.content.decode())
     assert "You have withdrawn your application" in success_banner(timeline)
     assert "The application was withdrawn" in text(timeline)
     # Nothing left to withdraw.

@@ -360,7 +360,7 @@ def test_the_timeline_is_in_welsh(welsh, organisation):
     assert response.status_code == 302
     response = welsh.get(response["Location"])
     assert response.status_code == 200
-    assert heading(response) == "Cais wedi dod i law"  # the workflow's Welsh stage title
+    assert heading(response) == "Mae eich cais gennym"  # the workflow's Welsh words for the state
     assert_welsh(
         response,
         "Cais am Fathodyn Glas",
