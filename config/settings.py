@@ -140,6 +140,7 @@ LANGUAGE_COOKIE_NAME = "waymark_language"
 LANGUAGE_COOKIE_SECURE = env.bool("HTTPS_ONLY", default=not DEBUG)
 LANGUAGE_COOKIE_SAMESITE: Literal["Lax", "Strict", "None", False] | None = "Lax"
 TIME_ZONE = "Europe/London"
+FORMAT_MODULE_PATH = ["config.formats"]  # English dates day first (config/formats/en)
 USE_I18N = True
 USE_TZ = True
 

@@ -3,6 +3,7 @@ export and the dashboard."""
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -486,3 +487,21 @@ def test_autocomplete_never_offers_another_councils_cases(client, north_and_sout
     assert own.status_code == 200
     assert [r["id"] for r in own.json()["results"]] == [str(mine.pk)]
     assert other.json()["results"] == []
+
+
+def test_the_case_page_shows_times_day_first(client, north_and_south):
+    north, _, case, _ = north_and_south
+    user = caseworker(north)
+    case_transition(
+        case=case.pk,
+        transition="request_evidence",
+        actor=Actor.caseworker(user),
+        reason="Unreadable",
+        message="Please send a clearer copy",
+    )
+    when = datetime(2026, 12, 2, 13, 30, tzinfo=UTC)
+    Notification.objects.filter(case=case).update(created_at=when)
+    client.force_login(user)
+    page = client.get(change_url(case)).content.decode()
+    assert "2 December 2026, 13:30" in page
+    assert "Dec. 2" not in page
