@@ -4,21 +4,10 @@ chose (an email address for email, a mobile number for texts, an address for let
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from cases.errors import CaseValidationError
 from cases.models import ContactPreference
-from cases.validators import normalise_phone, normalise_postcode
-
-
-def check_email(value: str) -> str:
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise ValidationError(
-            "Enter an email address in the correct format, like name@example.com"
-        ) from None
-    return value
+from cases.validators import check_email, normalise_phone, normalise_postcode
 
 
 def clean_applicant(applicant: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Signed, expiring links to a case's timeline, put in every message to the citizen.
+"""Signed, expiring links to a case's timeline, put in every message to the citizen, and
+the links a report's followers confirm and stop their updates with.
 
 `signed_link` is the full form for emails and letters; `short_link` the short one for text
 messages (`/t/<reference>.<time>.<signature>`: about 50 characters with the address, so a
@@ -34,10 +35,14 @@ def link_is_valid(case, token: str) -> bool:
     return value == case.process_id
 
 
-def _short_signature(process_id: str, stamp: str) -> str:
-    key = hashlib.sha256(force_bytes(f"{LINK_SALT}.short{settings.SECRET_KEY}")).digest()
-    digest = hmac.new(key, f"{process_id}.{stamp}".encode(), hashlib.sha256).digest()
+def _signature(message: str, purpose: str) -> str:
+    key = hashlib.sha256(force_bytes(f"{LINK_SALT}.{purpose}{settings.SECRET_KEY}")).digest()
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode()[:SHORT_SIGNATURE_LENGTH]
+
+
+def _short_signature(process_id: str, stamp: str) -> str:
+    return _signature(f"{process_id}.{stamp}", "short")
 
 
 def short_link(case, *, now: float | None = None) -> str:
@@ -60,3 +65,20 @@ def short_link_case(token: str, *, now: float | None = None) -> str | None:
         return None
     age = (time.time() if now is None else now) - issued
     return process_id if 0 <= age <= LINK_MAX_AGE else None
+
+
+def follow_link(follower, action: str) -> str:
+    """The link a follower confirms (`confirm`) or stops (`stop`) their updates with. It
+    names the follower, not the report, and does not expire: a stop link must always work."""
+    token = f"{follower.pk}.{_signature(str(follower.pk), 'follow')}"
+    return f"{settings.SITE_URL}/follow/{token}/{action}/"
+
+
+def follower_id(token: str) -> int | None:
+    """The follower a follow link names, if its signature is right."""
+    pk, _, signature = token.partition(".")
+    if not pk.isdigit() or len(pk) > 18:
+        return None
+    if not hmac.compare_digest(signature.encode(), _signature(pk, "follow").encode()):
+        return None
+    return int(pk)

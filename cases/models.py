@@ -497,6 +497,54 @@ class Evidence(models.Model):
         return self.original_name
 
 
+class Follower(models.Model):
+    """Someone who found the problem they came to report was already reported, and asked
+    for updates on that report (FixMyStreet's alerts). Updates start once they confirm,
+    from the link in the first message, and stop from the link in every one. They learn
+    only what anyone may: the problem, the place and what is happening to it."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="followers", verbose_name=_("case")
+    )
+    email = models.EmailField(_("email address"), blank=True)
+    phone = models.CharField(_("mobile number"), max_length=20, blank=True)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("follower")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(email="") & ~models.Q(phone=""))
+                | (~models.Q(email="") & models.Q(phone="")),
+                name="follower_has_one_contact",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "email", "phone"], name="one_follower_per_contact"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} follows {self.case_id}"
+
+    @property
+    def channel(self) -> str:
+        return Channel.EMAIL if self.email else Channel.SMS
+
+    @property
+    def recipient(self) -> str:
+        return self.email or self.phone
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.stopped_at is None
+
+
 class Draft(models.Model):
     """An application saved part-way, to finish later from a link with its token.
 

@@ -96,7 +96,8 @@ def case_timeline(case: Case) -> Timeline:
     """Everything the citizen's timeline page shows. Three queries plus the council's
     settings, however many events the case has."""
     events = list(case.events.filter(public=True).order_by("created_at", "id"))
-    notifications = list(case.notifications.order_by("-created_at"))
+    # What was sent to the citizen, not to the report's followers.
+    notifications = list(case.notifications.filter(follower=None).order_by("-created_at"))
     payments = list(case.payment_requests.order_by("-created_at"))
     steps = {t.name: t.custom["step"] for t in case.get_all_state_transitions()}
 

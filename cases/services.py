@@ -37,9 +37,9 @@ from cases.errors import (
     CasePermissionDenied,
     CaseValidationError,
 )
-from cases.models import Case, CaseEvent, ContactPreference, Organisation
+from cases.models import Case, CaseEvent, ContactPreference, Follower, Organisation
 from cases.workflows import workflow_class
-from cases.workflows.base import ActorKind, CaseClosed, Step
+from cases.workflows.base import ActorKind, CaseClosed, NotifyFollower, Step
 from config.logging import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -453,3 +453,37 @@ def case_assign(*, case: Case | int, assignee, actor: Actor) -> Case:
             shown=lambda user: user.get_username() if user else "",
         )
     return locked
+
+
+# --- Followers of a report ------------------------------------------------------------
+
+
+def follower_add(*, case: Case, contact: str, language: str) -> Follower:
+    """Someone asks for updates on a report: `contact` is an email address or a mobile
+    number in E.164 form. They are sent a link to confirm; updates start once they do.
+    Asking again sends the link again, unless they are already getting updates (then
+    nothing is sent: no one can make a follower confirm twice)."""
+    email, phone = (contact, "") if "@" in contact else ("", contact)
+    with transaction.atomic():
+        follower, created = Follower.objects.get_or_create(
+            case=case, email=email, phone=phone, defaults={"language": language}
+        )
+        if not created:
+            if follower.is_active:
+                return follower
+            follower.language, follower.confirmed_at, follower.stopped_at = language, None, None
+            follower.save(update_fields=["language", "confirmed_at", "stopped_at"])
+        hooks.dispatch(NotifyFollower("follow_confirm", follower.pk), case=case)
+    return follower
+
+
+def follower_confirm(*, follower: Follower) -> None:
+    """The follower confirmed from their link: updates start (if they had not stopped)."""
+    Follower.objects.filter(pk=follower.pk, confirmed_at=None, stopped_at=None).update(
+        confirmed_at=timezone.now()
+    )
+
+
+def follower_stop(*, follower: Follower) -> None:
+    """The follower stopped their updates, from the link in any of them."""
+    Follower.objects.filter(pk=follower.pk, stopped_at=None).update(stopped_at=timezone.now())

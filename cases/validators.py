@@ -4,12 +4,24 @@ import re
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from phonenumbers import ValidationResult
 
 # The shape of a UK postcode (GOV.UK's pattern, spaces optional); BFPO and overseas are
 # out of scope for council services.
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+
+
+def check_email(value: str) -> str:
+    """An email address as Django's validator takes it, with GOV.UK's message if not."""
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValidationError(
+            _("Enter an email address in the correct format, like name@example.com")
+        ) from None
+    return value
 
 
 def normalise_phone(value: str, *, mobile: bool = False) -> str:

@@ -8,8 +8,9 @@ class NotifyConfig(AppConfig):
 
     def ready(self) -> None:
         from cases import hooks
-        from cases.workflows.base import Notify
+        from cases.workflows.base import Notify, NotifyFollower
         from notify import checks  # noqa: F401 - registers the deploy checks
-        from notify.services import notify_hook
+        from notify.services import notify_follower_hook, notify_hook
 
         hooks.register(Notify, notify_hook)
+        hooks.register(NotifyFollower, notify_follower_hook)

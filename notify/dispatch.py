@@ -197,6 +197,7 @@ def fall_back_to_email(row: Notification) -> Notification | None:
     if (
         row.channel != "sms"
         or case is None
+        or row.follower_id is not None  # the citizen's address is not the follower's
         or not case.email
         or "email" not in (case.config.enabled_channels or [])
         or Notification.objects.filter(fallback_of=row).exists()

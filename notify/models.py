@@ -83,6 +83,15 @@ class Notification(models.Model):
         blank=True,
         related_name="notifications",
     )
+    # A message to someone following the case (a report), not to the citizen: never shown
+    # on the citizen's timeline.
+    follower = models.ForeignKey(
+        "cases.Follower",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
     batch = models.ForeignKey(
         "notify.Batch",
         on_delete=models.CASCADE,

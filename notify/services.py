@@ -14,20 +14,20 @@ from django.db import transaction
 from django.utils import translation
 
 from cases import hooks
-from cases.links import short_link, signed_link
+from cases.links import follow_link, short_link, signed_link
 from cases.models import Channel, ContactPreference, Service
 from cases.ukdates import long_date
 from cases.validators import normalise_postcode
-from cases.workflows.base import Notify
+from cases.workflows.base import Notify, NotifyFollower
 from cases.workflows.street_report import StreetReportCase
 from config.tasks import enqueue
 from notify import status as statuses
 from notify.models import Notification
 from notify.sms import fragments
-from notify.templates import get_template
+from notify.templates import FOLLOWER_UPDATES, fill, get_template
 
 if TYPE_CHECKING:
-    from cases.models import Case, CaseEvent
+    from cases.models import Case, CaseEvent, Follower
 
 logger = logging.getLogger(__name__)
 
@@ -106,35 +106,44 @@ def case_values(case: Case, message: str) -> dict[str, str]:
     """Every value a case template may ask for."""
     values = {
         **_contact_values(case, message),
-        "reference": case.reference,
+        **_public_values(case, case.language),
         "name": case.applicant_name,
-        "council": case.organisation.name_cy
-        if case.language == "cy" and case.organisation.name_cy
-        else case.organisation.name,
         "service": case.TITLE.cy if case.language == "cy" else case.TITLE.en,
         "message": message,
         "track_url": signed_link(case),
         "short_url": short_link(case),  # for text messages: fewer fragments
     }
-    if case.details.get("repair_date"):
-        with translation.override(case.language):  # month names in the case's language
-            values["repair_date"] = long_date(date.fromisoformat(case.details["repair_date"]))
-    if case.details.get("redirect_to"):
-        values["redirect_to"] = case.details["redirect_to"]
-    if case.service == Service.STREET_REPORT:
-        values.update(report_values(case))
     values.update(hooks.message_values(case))  # e.g. the fee and where to pay it
     return values
 
 
-def report_values(case: Case) -> dict[str, str]:
+def _public_values(case: Case, language: str) -> dict[str, str]:
+    """What anyone may be told about a case, in `language`: the council, the reference,
+    a report's problem and place, a repair's date, who else a problem is for."""
+    council = case.organisation
+    values = {
+        "reference": case.reference,
+        "council": council.name_cy if language == "cy" and council.name_cy else council.name,
+    }
+    if case.details.get("repair_date"):
+        with translation.override(language):  # month names in that language
+            values["repair_date"] = long_date(date.fromisoformat(case.details["repair_date"]))
+    if case.details.get("redirect_to"):
+        values["redirect_to"] = case.details["redirect_to"]
+    if case.service == Service.STREET_REPORT:
+        values.update(report_values(case, language))
+    return values
+
+
+def report_values(case: Case, language: str | None = None) -> dict[str, str]:
     """What a street report is about and where: "a pothole", "Outside 3 Mill Lane"."""
     labels = StreetReportCase.ISSUE_LABELS
     label = labels.get(case.answers.get("issue_type", ""), labels["other"])
     place = " ".join(str(case.answers.get("location", "")).split())
     if len(place) > PLACE_LIMIT:
         place = place[: PLACE_LIMIT - 3].rsplit(" ", 1)[0].rstrip(",;:.") + "..."
-    return {"problem": label.cy if case.language == "cy" else label.en, "place": place}
+    welsh = (language or case.language) == "cy"
+    return {"problem": label.cy if welsh else label.en, "place": place}
 
 
 def create_notification(
@@ -145,35 +154,80 @@ def create_notification(
     personalisation: dict,
     case_event: CaseEvent | None = None,
     fallback_of: Notification | None = None,
+    follower: Follower | None = None,
 ) -> Notification:
-    """One outbox row, rendered now (a missing value raises MissingPersonalisation)."""
+    """One outbox row, rendered now (a missing value raises MissingPersonalisation). To
+    the citizen, or to a `follower` of the case (in their language, at their address)."""
     template = get_template(event)
+    language = follower.language if follower else case.language
     needed = template.placeholders(channel, "en") | template.placeholders(channel, "cy")
     values = {key: personalisation[key] for key in needed if key in personalisation}
-    subject, body = template.render(channel, case.language, values)
+    subject, body = template.render(channel, language, values)
     ids = (case.config.notify_templates or {}).get(event, {}).get(channel, {})
     notification = Notification.objects.create(
         organisation_id=case.organisation_id,
         case=case,
         case_event=case_event,
         fallback_of=fallback_of,
+        follower=follower,
         event=event,
         channel=channel,
-        recipient=recipient_for(case, channel),
-        language=case.language,
+        recipient=follower.recipient if follower else recipient_for(case, channel),
+        language=language,
         personalisation=values,
         subject=subject,
         body=body,
         fragments=fragments(body) if channel == Channel.SMS else 0,
-        template_id=ids.get(case.language) or ids.get("en", ""),
+        template_id=ids.get(language) or ids.get("en", ""),
     )
     transaction.on_commit(partial(enqueue_delivery, notification.pk))
     return notification
 
 
 def notify_hook(hook: Notify, *, case: Case, event: CaseEvent | None, message: str = ""):
-    """The handler of a workflow's `Notify` hook (registered in `NotifyConfig.ready`)."""
+    """The handler of a workflow's `Notify` hook (registered in `NotifyConfig.ready`): the
+    citizen's message, and the news for the case's followers."""
     notifications_create_for_event(case=case, event=hook.event, case_event=event, message=message)
+    if hook.event in FOLLOWER_UPDATES:
+        for follower in case.followers.filter(confirmed_at__isnull=False, stopped_at=None):
+            follower_notification(
+                follower, "follow_update", case=case, case_event=event, news_of=hook.event
+            )
+
+
+def notify_follower_hook(hook: NotifyFollower, *, case: Case, event=None, message: str = ""):
+    """The handler of the portal's `NotifyFollower` hook (the link to confirm updates)."""
+    follower = case.followers.get(pk=hook.follower_id)
+    follower_notification(follower, hook.event, case=case)
+
+
+def follower_notification(
+    follower: Follower,
+    event: str,
+    *,
+    case: Case,
+    case_event: CaseEvent | None = None,
+    news_of: str = "",
+) -> Notification | None:
+    """One message to a follower, if the council sends by their channel. It says only what
+    anyone may know (`news_of`: the event whose news it gives), and how to confirm or stop
+    their updates."""
+    if follower.channel not in (case.config.enabled_channels or []):
+        return None
+    values = _public_values(case, follower.language)
+    if news_of:
+        news = FOLLOWER_UPDATES[news_of]
+        values["update"] = fill(news.cy if follower.language == "cy" else news.en, values)
+    values["confirm_url"] = follow_link(follower, "confirm")
+    values["stop_url"] = follow_link(follower, "stop")
+    return create_notification(
+        case=case,
+        event=event,
+        channel=follower.channel,
+        personalisation=values,
+        case_event=case_event,
+        follower=follower,
+    )
 
 
 def notifications_create_for_event(
@@ -226,6 +280,7 @@ RESEND_FIELDS = (
     "organisation_id",
     "case_id",
     "case_event_id",
+    "follower_id",
     "batch_id",
     "event",
     "channel",

@@ -69,12 +69,8 @@ class Template:
             raise MissingPersonalisation(
                 f"Template '{self.event}' ({channel}) needs: {', '.join(sorted(missing))}"
             )
-
-        def fill(text: str) -> str:
-            return PLACEHOLDER.sub(lambda m: str(personalisation[m.group(1).strip().lower()]), text)
-
         subject, body = self.texts(channel, language)
-        return fill(subject), fill(body)
+        return fill(subject, personalisation), fill(body, personalisation)
 
 
 def _case_template(event, subject: Text, body: Text, sms: Text) -> Template:
@@ -383,6 +379,44 @@ TEMPLATES: dict[str, Template] = {
             ),
         ),
         Template(
+            event="follow_confirm",
+            subject=Text(
+                "Confirm you want updates about a report",
+                "Cadarnhewch eich bod am gael newyddion am adroddiad",
+            ),
+            body=Text(
+                "You asked for updates about report ((reference)): ((problem)) at ((place)).\n\n"
+                "To start getting them, confirm here: ((confirm_url))\n\nIf you did not ask, "
+                "ignore this message: we will not send you anything else.\n\n((council))",
+                "Gwnaethoch ofyn am newyddion am adroddiad ((reference)): ((problem)), "
+                "((place)).\n\nI ddechrau eu cael, cadarnhewch yma: ((confirm_url))\n\nOs na "
+                "wnaethoch ofyn, anwybyddwch y neges hon: ni fyddwn yn anfon dim arall atoch."
+                "\n\n((council))",
+            ),
+            sms=Text(
+                "((council)): confirm updates on report ((reference)): ((confirm_url)) "
+                "Did not ask? Ignore this.",
+                "((council)): cadarnhewch newyddion am adroddiad ((reference)): "
+                "((confirm_url)) Heb ofyn? Anwybyddwch hwn.",
+            ),
+        ),
+        Template(
+            event="follow_update",
+            subject=Text("Update on report ((reference))", "Newyddion am adroddiad ((reference))"),
+            body=Text(
+                "((update))\n\nReport ((reference)): ((problem)) at ((place)).\n\n"
+                "To stop getting updates about this report: ((stop_url))\n\n((council))",
+                "((update))\n\nAdroddiad ((reference)): ((problem)), ((place)).\n\n"
+                "I roi'r gorau i gael newyddion am yr adroddiad hwn: ((stop_url))\n\n((council))",
+            ),
+            sms=Text(
+                "((council)): report ((reference)), ((problem)) at ((place)): ((update)) "
+                "Stop: ((stop_url))",
+                "((council)): adroddiad ((reference)), ((problem)), ((place)): ((update)) "
+                "Stopio: ((stop_url))",
+            ),
+        ),
+        Template(
             "announcement",
             subject=Text("((subject))", "((subject))"),
             body=Text("Dear ((name)),\n\n((message))", "Annwyl ((name)),\n\n((message))"),
@@ -391,6 +425,50 @@ TEMPLATES: dict[str, Template] = {
         ),
     ]
 }
+
+
+# What a report's followers are told when the report moves on (`follow_update`): the
+# news anyone may know, never what was said to the person who made the report.
+FOLLOWER_UPDATES: dict[str, Text] = {
+    "report_inspected": Text(
+        "An inspector has looked at it. We will arrange a repair.",
+        "Mae arolygydd wedi edrych arni. Byddwn yn trefnu atgyweiriad.",
+    ),
+    "report_duplicate": Text(
+        "It was reported before: we will fix it under the earlier report.",
+        "Roedd wedi'i hadrodd o'r blaen: byddwn yn ei thrwsio o dan yr adroddiad cynharach.",
+    ),
+    "report_not_responsible": Text(
+        "It is not the council's to fix: ((redirect_to))",
+        "Nid y cyngor sy'n gyfrifol am ei thrwsio: ((redirect_to))",
+    ),
+    "repair_scheduled": Text(
+        "A repair is booked for ((repair_date)).",
+        "Mae atgyweiriad wedi'i drefnu ar gyfer ((repair_date)).",
+    ),
+    "repair_rescheduled": Text(
+        "The repair is now booked for ((repair_date)).",
+        "Mae'r atgyweiriad bellach wedi'i drefnu ar gyfer ((repair_date)).",
+    ),
+    "repair_delayed": Text(
+        "The repair is late. We are booking a new date.",
+        "Mae'r atgyweiriad yn hwyr. Rydym yn trefnu dyddiad newydd.",
+    ),
+    "report_fixed": Text("We have fixed it.", "Rydym wedi'i thrwsio."),
+    "report_reopened": Text(
+        "It is not fixed after all, so we have reopened the report.",
+        "Nid yw wedi'i thrwsio wedi'r cyfan, felly rydym wedi ailagor yr adroddiad.",
+    ),
+}
+
+
+def fill(text: str, values: dict) -> str:
+    """Fills a text's placeholders from `values`, as Notify does; raises
+    MissingPersonalisation naming what is missing."""
+    missing = {m.strip().lower() for m in PLACEHOLDER.findall(text)} - set(values)
+    if missing:
+        raise MissingPersonalisation(f"Missing: {', '.join(sorted(missing))}")
+    return PLACEHOLDER.sub(lambda m: str(values[m.group(1).strip().lower()]), text)
 
 
 def get_template(event: str) -> Template:

@@ -28,7 +28,7 @@ from cases.admin.scoping import (
     councils_of,
 )
 from cases.audit import record_access
-from cases.models import AccessLog, Case, CaseEvent
+from cases.models import AccessLog, Case, CaseEvent, Follower, Service
 from cases.services import (
     Actor,
     CaseError,
@@ -39,6 +39,28 @@ from cases.services import (
 from cases.validators import normalise_postcode
 from cases.workflows import WORKFLOWS
 from cases.workflows.base import CASEWORKER, Step
+
+
+class FollowerInline(MemberReadOnlyInline):
+    """People who asked for updates on the report (they found it already reported)."""
+
+    model = Follower
+    show_change_link = False
+    verbose_name_plural = "People following this report"
+    fields = ["recipient", "language", "asked", "status"]
+    readonly_fields = flatten(fields)
+
+    @admin.display(description="asked")
+    def asked(self, follower):
+        return ukdates.long_datetime(follower.created_at)
+
+    @admin.display(description="updates")
+    def status(self, follower):
+        if follower.stopped_at:
+            return f"Stopped {ukdates.long_datetime(follower.stopped_at)}"
+        if follower.confirmed_at:
+            return "Getting updates"
+        return "Not confirmed yet"
 
 
 class CaseEventInline(MemberReadOnlyInline):
@@ -273,7 +295,8 @@ class CaseAdmin(CasePage):
     readonly_fields = flatten(fields)
 
     def get_inlines(self, request, obj):
-        return [EvidenceInline, CaseEventInline, *CASE_INLINES]
+        followers = [FollowerInline] if obj and obj.service == Service.STREET_REPORT else []
+        return [EvidenceInline, CaseEventInline, *followers, *CASE_INLINES]
 
     # --- Columns ---------------------------------------------------------------------
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.template.defaultfilters import date as format_date
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -26,7 +24,7 @@ from cases.models import ContactPreference, Organisation, Service, ServiceConfig
 from cases.portal import drafts
 from cases.portal.drafts import Flow, QuestionForm, Step
 from cases.portal.evidence import JPEG, PDF, PNG, FileRule
-from cases.validators import normalise_phone, normalise_postcode
+from cases.validators import check_email, normalise_phone, normalise_postcode
 from cases.workflows.blue_badge import BlueBadgeAnswers
 
 # The workflow's choices, in words translators can see (a test keeps the keys in step).
@@ -235,14 +233,7 @@ class EmailForm(QuestionForm):
     )
 
     def clean_email(self) -> str:
-        value = self.cleaned_data["email"]
-        try:
-            validate_email(value)
-        except ValidationError:
-            raise ValidationError(
-                _("Enter an email address in the correct format, like name@example.com")
-            ) from None
-        return value
+        return check_email(self.cleaned_data["email"])
 
 
 class MobileForm(QuestionForm):

@@ -87,7 +87,8 @@ class Flow:
     steps: tuple[Step, ...]
     rows: Callable[[Journey], list[dict]]  # the check-answers summary list
     drafts: bool = False  # offers "Save and come back later"
-    # More pages of the journey's own, each (address, view(request, flow, council)): GET only.
+    # More pages of the journey's own, each (address, view(request, flow, council)); they
+    # may take a form (POST).
     pages: tuple[tuple[str, Callable[..., HttpResponse]], ...] = ()
 
     def step(self, slug: str) -> Step:
@@ -488,7 +489,7 @@ def journey_urls(prefix: str, name: str, flow: Flow) -> list:
     if flow.drafts:
         urls.append(path(f"{prefix}saved/", bound(saved_page, posts=False), name=f"{name}-saved"))
     for slug, page in flow.pages:
-        urls.append(path(f"{prefix}{slug}/", bound(page, posts=False), name=f"{name}-{slug}"))
+        urls.append(path(f"{prefix}{slug}/", bound(page, posts=True), name=f"{name}-{slug}"))
     urls.append(
         path(f"{prefix}<slug:step>/", bound(question_page, posts=True), name=f"{name}-step")
     )

@@ -7,7 +7,8 @@ confirmation.
 some) → photo → name → contact → the chosen channel's details (none for "Do not contact
 me") → check-answers → confirmation. Choosing one of the reports nearby ends the journey on
 already-reported/: no new case, nothing kept, and nothing of the other report shown beyond
-what, where, when and how far on it is.
+what, where, when and how far on it is; there the person may follow that report instead
+(`cases.portal.follow`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Service
-from cases.portal import drafts
+from cases.portal import drafts, follow
 from cases.portal.apply import (
     CONTACT_STEPS,
     ContactForm,
@@ -302,8 +303,12 @@ def already_reported_page(request, flow: Flow, council: str):
     )
     if report is None:
         return HttpResponseRedirect(flow.url("start", organisation))
-    context = {"flow": flow, "organisation": organisation, "report": describe(report)}
-    return render(request, "portal/report/already_reported.html", context)
+    form = follow.FollowForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        return follow.ask(request, report, form)
+    context = {"flow": flow, "organisation": organisation, "report": describe(report), "form": form}
+    status = 400 if form.errors else 200
+    return render(request, "portal/report/already_reported.html", context, status=status)
 
 
 def report_rows(journey: drafts.Journey) -> list[dict]:

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
-from cases.portal import apply, manage, more_evidence, pages, report, sent, views
+from cases.portal import apply, follow, manage, more_evidence, pages, report, sent, views
 from cases.portal.drafts import journey_urls
 
 app_name = "portal"
@@ -32,6 +32,9 @@ urlpatterns = [
         never_cache(more_evidence.send_evidence),
         name="evidence",
     ),
+    # A report's follower confirms or stops their updates (the links in their messages).
+    path("follow/<str:token>/confirm/", never_cache(follow.confirm), name="follow-confirm"),
+    path("follow/<str:token>/stop/", never_cache(follow.stop), name="follow-stop"),
     # Apply for a Blue Badge; report a street problem.
     path("apply/resume/<uuid:token>/", never_cache(apply.resume), name="apply-resume"),
     *journey_urls("apply/<slug:council>/blue-badge/", "apply", apply.BLUE_BADGE),

@@ -102,6 +102,15 @@ class CaseClosed:
     that hold something open for it (a fee still owed) settle it."""
 
 
+@dataclass(frozen=True)
+class NotifyFollower:
+    """Raised by the portal (never declared): send one follower of a report the message
+    for `event` (`follow_confirm`: the link that starts their updates)."""
+
+    event: str
+    follower_id: int
+
+
 Hook = Notify | RequestPayment
 
 

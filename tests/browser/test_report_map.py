@@ -1,7 +1,8 @@
 """The street report's map in Chromium, under the Content-Security-Policy: select the map to
 put the pin, drag it, put it with the keyboard or "Use my location"; the report is sent with
-the pin; a report already open nearby is offered; axe-core finds nothing, the console shows
-no policy violation or script error; and without JavaScript the page works as before.
+the pin; a report already open nearby is offered, and followed instead; axe-core finds
+nothing, the console shows no policy violation or script error; and without JavaScript the
+page works as before.
 
 Tiles come from a made-up tile server (https://{s}.tile.example.test) that Playwright
 answers with one blank PNG, so no test needs the network; the policy still has to allow the
@@ -17,10 +18,11 @@ import pytest
 from playwright.sync_api import expect
 
 from cases.models import Case, Service
-from cases.services import Actor, case_create
+from cases.services import Actor, case_create, case_transition
+from notify.models import Notification
 from tests.browser.conftest import axe_violations
 from tests.browser.test_timeline_actions import Console
-from tests.factories import APPLICANT, council
+from tests.factories import APPLICANT, caseworker, council
 
 TILES = "https://{s}.tile.example.test/{z}/{x}/{y}.png"
 HERE = {"latitude": 51.5, "longitude": -0.12}
@@ -212,7 +214,38 @@ def test_use_my_location_and_follow_a_report_already_made_there(
     expect(page.get_by_test_id("reference")).to_have_text(near.reference)
     assert axe_violations(page) == []
     assert Case.objects.count() == 1
+
+    # Follow it instead: a link to confirm first, then its news; every update can stop them.
+    page.get_by_role("button", name="Get updates").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Enter an email address or a mobile number"
+    )
+    page.get_by_label("Email address or UK mobile number").fill("sam@example.com")
+    page.get_by_role("button", name="Get updates").click()
+    expect(page.locator("h1")).to_have_text("Check your email")
+    page.goto(link_in(Notification.objects.get(event="follow_confirm"), "confirm"))
+    expect(page.locator("h1")).to_have_text("Confirm you want updates about this report")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Get updates").click()
+    expect(page.locator("h1")).to_have_text("You will get updates about this report")
+
+    editor = caseworker(northshire)
+    case_transition(case=near.pk, transition="inspect", actor=Actor.caseworker(editor))
+    update = Notification.objects.get(event="follow_update")
+    assert update.recipient == "sam@example.com"
+    assert update.body.startswith("An inspector has looked at it.")
+    page.goto(link_in(update, "stop"))
+    page.get_by_role("button", name="Stop updates").click()
+    expect(page.locator("h1")).to_have_text("You will not get any more updates about this report")
+    assert axe_violations(page) == []
     console.assert_clean()
+
+
+def link_in(notification, action: str) -> str:
+    """The path of a follow link in a message (the live server is the page's base URL)."""
+    found = re.search(rf"https?://[^/ ]+(/follow/[^ ]+/{action}/)", notification.body)
+    assert found, notification.body
+    return found.group(1)
 
 
 def test_without_javascript_there_is_no_map_and_the_report_still_goes(no_js_page, northshire):

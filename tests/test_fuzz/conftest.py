@@ -13,6 +13,7 @@ DATA_MODELS = [
     "cases.CaseEvent",
     "cases.Evidence",
     "cases.Draft",
+    "cases.Follower",
     "cases.Membership",
     "cases.Organisation",
     "cases.ServiceConfig",

@@ -1,5 +1,6 @@
 """Fuzzing every citizen form: each page of both journeys (with the pages before it
-answered), check answers, finding a case, the timeline's actions and paying."""
+answered), check answers, following a report, finding a case, the timeline's actions and
+paying."""
 
 import pytest
 from django.core.exceptions import SuspiciousFileOperation
@@ -7,10 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cases.models import Service
+from cases.models import Case, Service
 from cases.portal.apply import BLUE_BADGE
 from cases.portal.report import STREET_REPORT
-from cases.services import Actor, case_transition
+from cases.services import Actor, case_create, case_transition
 from cases.workflows import street_report
 from payments.models import PaymentRequest
 from tests.factories import council, make_case, new_case
@@ -102,6 +103,35 @@ def test_every_page_of_both_journeys_takes_any_answer_without_a_server_error(
     except UnicodeEncodeError:
         return  # text a browser could not send (a lone surrogate)
     check(response, before, what=(journey, slug, post))
+
+
+@FUZZ
+@given(post=form_data(["contact"]), token=st.one_of(st.sampled_from(NASTY), text))
+def test_following_a_report_takes_anything(client, northshire, post, token):
+    """The "already reported" page's form, and any follow link's pages."""
+    near = case_create(
+        organisation=northshire,
+        service=Service.STREET_REPORT,
+        applicant={"applicant_name": "Neighbour", "contact_preference": "none"},
+        answers={"issue_type": "pothole", "location": "By the post box"},
+        actor=Actor.system("tests"),
+    )
+    client.post("/report/northshire/what/", {"issue_type": "pothole"})
+    client.post("/report/northshire/where/", {"location": "X", "location_postcode": "AB1 2CD"})
+    Case.objects.filter(pk=near.pk).update(answers={**near.answers, "location_postcode": "AB1 2CD"})
+    chose = client.post("/report/northshire/nearby/", {"nearby": near.process_id})
+    assert chose["Location"] == "/report/northshire/already-reported/"
+    for url in (
+        "/report/northshire/already-reported/",
+        f"/follow/{token}/confirm/",
+        f"/follow/{token}/stop/",
+    ):
+        before = snapshot()
+        try:
+            response = client.post(url, post)
+        except UnicodeEncodeError:
+            continue  # text a browser could not send (a lone surrogate)
+        check(response, before, what=(url, post))
 
 
 @FUZZ
