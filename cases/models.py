@@ -353,6 +353,10 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     NEXT_STEPS: ClassVar[dict[str, str]] = {}
     SMS_KEYWORDS: ClassVar[tuple[SmsKeyword, ...]] = ()  # words a citizen may text
     SCHEDULED: ClassVar[tuple[Scheduled, ...]] = ()  # transitions that happen with time
+    # Whether people other than the citizen may follow a case's news (a street report,
+    # by someone who found it already reported): its messages `follow_confirm` and
+    # `follow_update` are then the service's too.
+    FOLLOWABLE: ClassVar[bool] = False
 
     if TYPE_CHECKING:
         # Added at class creation by the `state` FSMField (django-fsm), so mypy cannot see

@@ -463,6 +463,8 @@ def follower_add(*, case: Case, contact: str, language: str) -> Follower:
     number in E.164 form. They are sent a link to confirm; updates start once they do.
     Asking again sends the link again, unless they are already getting updates (then
     nothing is sent: no one can make a follower confirm twice)."""
+    if not case.FOLLOWABLE:
+        raise CaseNotAllowed(f"A {case.TITLE.en} cannot be followed.")
     email, phone = (contact, "") if "@" in contact else ("", contact)
     with transaction.atomic():
         follower, created = Follower.objects.get_or_create(

@@ -155,6 +155,8 @@ def _workflow_events(service: str) -> frozenset[str]:
     events |= {keyword.confirm_event for keyword in workflow.SMS_KEYWORDS if keyword.confirm_event}
     if any(isinstance(hook, RequestPayment) for hook in hooks):
         events.add("payment_reminder")  # sent by the payments app while a fee is owed
+    if workflow.FOLLOWABLE:
+        events |= {"follow_confirm", "follow_update"}  # to the case's followers
     return frozenset(events)
 
 

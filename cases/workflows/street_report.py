@@ -135,6 +135,7 @@ class StreetReportCase(Case):
         "other": Text("a street problem", "problem ar y stryd"),
     }
     ON_CREATE = (Notify("report_received"),)
+    FOLLOWABLE = True
     CREATED_TEXT = Text("We received your report", "Cawsom eich adroddiad")
     NEXT_STEPS = {
         REPORTED: "inspect",

@@ -2,6 +2,7 @@
 and sees the payment stage completed. axe-core checks every page on the way."""
 
 import pytest
+from playwright.sync_api import expect
 
 from cases.models import PaymentProvider, Service
 from cases.services import Actor, case_transition
@@ -71,3 +72,33 @@ def test_a_wrong_second_factor_does_not_say_whether_the_case_exists(page, approv
     assert "We could not find a case with that reference number" in summary
     assert page.title().startswith("Error:")
     assert_accessible(page)
+
+
+def test_a_declined_payment_says_so_and_offers_to_try_again(
+    page, live_server, settings, approved_case
+):
+    """One page per outcome, each with its way on: a declined payment offers to try again
+    (a new checkout); going back from that checkout returns to the pay page, and paying
+    from there goes on with the same checkout, still open, rather than a third."""
+    settings.SITE_URL = live_server.url
+    page.goto("/track/")
+    page.get_by_label("Reference number").fill(approved_case.reference)
+    page.get_by_label("Postcode, email address or mobile number").fill("AB1 2CD")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Pay £10.00").click()
+    page.get_by_role("button", name="Continue to payment").click()
+
+    page.get_by_role("button", name="Decline the payment").click()
+    expect(page.locator("h1")).to_have_text("Your payment was declined")
+    expect(page.locator("main")).not_to_contain_text("no longer needed")
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Try again").click()
+    page.get_by_role("button", name="Go back without paying").click()
+    expect(page.locator("h1")).to_have_text("Pay £10.00")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_role("button", name="Pay now").click()
+    expect(page.locator("h1")).to_have_text("Payment received")
+    payment = approved_case.payment_requests.get()
+    assert payment.status == "paid"
+    assert len(payment.checkout_ids) == 2

@@ -96,6 +96,8 @@ def test_the_events_of_each_service_come_from_its_workflow():
     assert "report_fixed" not in badge
     assert {"application_received", "payment_reminder", "withdraw_confirm"} <= set(badge)
     assert "payment_reminder" not in street
+    assert {"follow_confirm", "follow_update"} <= set(street)  # a report's followers'
+    assert "follow_update" not in badge
     for shared in ("which_case", "announcement"):  # sent outside any workflow
         assert shared in street
         assert shared in badge

@@ -244,3 +244,14 @@ def test_the_case_page_lists_the_reports_followers(client, report):
     assert "People following this report" in page
     assert "sam@example.com" in page
     assert "Not confirmed yet" in page
+
+
+def test_only_a_service_that_may_be_followed_is(northshire):
+    from cases.errors import CaseNotAllowed
+    from cases.services import follower_add
+    from tests.factories import new_case
+
+    application = new_case(northshire)
+    with pytest.raises(CaseNotAllowed):
+        follower_add(case=application, contact="sam@example.com", language="en")
+    assert not Follower.objects.exists()
