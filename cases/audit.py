@@ -9,15 +9,16 @@ def _address(request) -> str | None:
     return client_ip(request) or None
 
 
-def record_access(request, case_ids, action: str) -> None:
-    """One row per case: who (a staff user, or none for a citizen), what, from where."""
-    user = (
-        request.user if getattr(request, "user", None) and request.user.is_authenticated else None
-    )
+def record_access(request, case_ids, action: str, *, api_key=None) -> None:
+    """One row per case: who (a staff user, an API key, or none for a citizen), what, from
+    where."""
+    user = getattr(request, "user", None)
+    user = user if api_key is None and user is not None and user.is_authenticated else None
     rows = [
         AccessLog(
             case_id=case_id,
             user=user,
+            api_key=api_key,
             action=action,
             ip_address=_address(request),
             request_id=current_request_id() if current_request_id() != "-" else "",

@@ -421,6 +421,20 @@ class CaseEventQuerySet(models.QuerySet):
         return self.filter(public=True)
 
 
+class TransactionId(models.Func):
+    """The ID of the transaction inserting the row, on PostgreSQL; 0 on SQLite, whose
+    writes are one at a time (so there, a row's ID is already its place in commit order).
+    The change feed (`cases.feed`) uses it to put events in the order they committed."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return "0", []
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return "(pg_current_xact_id()::text::bigint)", []
+
+
 class CaseEvent(models.Model):
     """One thing that happened to a case. Append-only: written once by `cases.services`."""
 
@@ -453,13 +467,17 @@ class CaseEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    tx = models.BigIntegerField(db_default=TransactionId(), editable=False)
 
     objects = CaseEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("case event")
-        indexes = [models.Index(fields=["case", "created_at"])]
+        indexes = [
+            models.Index(fields=["case", "created_at"]),
+            models.Index(fields=["tx", "id"], name="caseevent_commit_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.kind} {self.transition} {self.from_state}→{self.to_state}"
@@ -586,10 +604,14 @@ class AccessLog(models.Model):
         EXPORTED = "exported", _("Exported in a CSV file")
         CITIZEN_VIEWED = "citizen_viewed", _("Citizen viewed the timeline")
         DOWNLOADED = "downloaded", _("Downloaded evidence")
+        API_READ = "api_read", _("Read through the API")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="access_log")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        "cases.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
@@ -630,3 +652,112 @@ class StaffAccount(User):
         proxy = True
         verbose_name = _("staff account")
         ordering = ["username"]
+
+
+class FeedEntry(models.Model):
+    """A case event's place in the change feed (`GET /api/v1/events`): `sequence` only
+    grows, in the order the events committed, so a partner that read up to a sequence
+    has every event before it. Written by `cases.feed.publish`, one run at a time."""
+
+    sequence = models.BigAutoField(primary_key=True)
+    event = models.OneToOneField(CaseEvent, on_delete=models.PROTECT, related_name="feed_entry")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    service = models.CharField(max_length=40, choices=Service.choices)
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [models.Index(fields=["organisation", "sequence"])]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence}: event {self.event_id}"
+
+
+class FeedState(models.Model):
+    """One row: how far `cases.feed.publish` has got (every event of a transaction older
+    than `done_below` — or, on SQLite, every event up to `last_event_id` — has its entry)."""
+
+    done_below = models.BigIntegerField(default=0)
+    last_event_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"feed published below transaction {self.done_below}, event {self.last_event_id}"
+
+
+class ApiKey(models.Model):
+    """A council's key for the partner API (`cases.api`): shown once when it is made, kept
+    only as a SHA-256 of its secret. It acts as `Actor.partner` through `cases.services`,
+    for its council only (and one service, if restricted), within its scopes."""
+
+    class Scope(models.TextChoices):
+        READ = "cases:read", "Read cases, their timelines, messages and payments"
+        INTERNAL = "cases:internal", "Read the staff-only record (reasons, notes)"
+        WRITE = "cases:write", "Create cases, add notes, assign, change contact preference"
+        TRANSITION = "cases:transition", "Move cases on (run transitions)"
+        WEBHOOKS = "webhooks:manage", "Manage webhook subscriptions"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="api_keys", verbose_name=_("council")
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("Who uses it, e.g. 'CRM'."))
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    hashed_secret = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    service = models.CharField(
+        _("only this service"),
+        max_length=40,
+        choices=Service.choices,
+        blank=True,
+        help_text=_("Leave blank for every service of the council."),
+    )
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["organisation", "name"]
+        verbose_name = _("API key")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_prefix})"
+
+    @property
+    def display_prefix(self) -> str:
+        return f"wm_live_{self.prefix}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
+
+
+class IdempotencyRecord(models.Model):
+    """What a POST with an `Idempotency-Key` answered, so a retry gets the same answer
+    (`cases.api.idempotency`). `status` is null while the first request is in flight."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    body_sha256 = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="one_record_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id}/{self.key}: {self.status or 'in flight'}"

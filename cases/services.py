@@ -109,12 +109,16 @@ def case_create(
     unknown = set(applicant) - set(APPLICANT_FIELDS)
     if unknown:
         raise CaseValidationError({field: ["Unknown field"] for field in sorted(unknown)})
-    applicant = clean_applicant(applicant)
+    errors: dict[str, list[str]] = {}
+    try:
+        applicant = clean_applicant(applicant)
+    except CaseValidationError as exc:
+        errors.update(exc.errors)
     form = workflow.AnswersForm(data=answers)
     if not form.is_valid():
-        raise CaseValidationError(
-            {f"answers.{k}": [str(m) for m in v] for k, v in form.errors.items()}
-        )
+        errors.update({f"answers.{k}": [str(m) for m in v] for k, v in form.errors.items()})
+    if errors:  # every problem at once, the applicant's and the answers'
+        raise CaseValidationError(errors)
 
     now = timezone.now()
     with transaction.atomic():
@@ -332,7 +336,8 @@ def case_mark_overdue(*, case: Case | int, actor: Actor) -> Case | None:
         if locked.overdue or locked.is_closed or not locked.due_date or locked.due_date >= today:
             return None
         locked.overdue = True
-        locked.save(update_fields=["overdue", "updated_at"])
+        locked.version += 1  # what the case says has changed (an API client's ETag)
+        locked.save(update_fields=["overdue", "version", "updated_at"])
         _record(
             locked,
             actor,

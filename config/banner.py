@@ -15,7 +15,7 @@ import urllib.request
 PAGES = [
     ("citizen portal", "/"),
     ("case work (admin)", "/admin/"),
-    ("API documentation", "/api/docs/"),
+    ("API documentation", "/api/v1/docs/"),
     ("health", "/healthz"),
 ]
 # Where to ask when the server listens on every address.

@@ -61,7 +61,7 @@ RELAXED: dict[str, tuple[str, ...]] = {
     "font-src": (SELF, "data:", "https://fonts.gstatic.com"),
     "worker-src": (SELF, "blob:"),
 }
-RELAXED_PATHS = ("/admin/", "/api/docs/")
+RELAXED_PATHS = ("/admin/", "/api/v1/docs/")
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(self), payment=()"
 

@@ -14,3 +14,7 @@ class NotifyConfig(AppConfig):
 
         hooks.register(Notify, notify_hook)
         hooks.register(NotifyFollower, notify_follower_hook)
+        from cases.api.extensions import add_case_resource
+        from notify.api import RESOURCE
+
+        add_case_resource(RESOURCE)

@@ -14,3 +14,7 @@ class PaymentsConfig(AppConfig):
         hooks.register(RequestPayment, services.request_payment_hook)
         hooks.register(CaseClosed, services.case_closed_hook)
         hooks.register_message_values(services.message_values)
+        from cases.api.extensions import add_case_resource
+        from payments.api import RESOURCE
+
+        add_case_resource(RESOURCE)

@@ -106,7 +106,7 @@ def test_pages_load_without_csp_violations(page, console, organisation):
     page.wait_for_load_state("networkidle")
     expect(page.locator("#id_username")).to_be_visible()
 
-    page.goto("/api/docs/")
+    page.goto("/api/v1/docs/")
     # Redoc rendered the schema: its inline script ran and its styles applied.
     expect(page.get_by_role("heading", name=re.compile("Waymark API"))).to_be_visible()
     page.wait_for_load_state("networkidle")

@@ -92,12 +92,12 @@ def test_unavailable_when_the_database_is_unreachable(database_url):
     assert "unreachable" in body
 
 
-def test_the_api_root_points_to_its_description_and_documentation(client):
+def test_the_api_root_points_to_its_versions_and_their_documentation(client):
     response = client.get("/api/", headers={"Accept": "application/json"})
     assert response.status_code == 200
-    assert response.json() == {
-        "schema": "http://testserver/api/schema/",
-        "documentation": "http://testserver/api/docs/",
-    }
-    assert client.get("/api/schema/").status_code == 200
-    assert client.get("/api/docs/").status_code == 200
+    assert response.json() == {"versions": {"1": "http://testserver/api/v1/"}}
+    v1 = client.get("/api/v1/").json()
+    assert v1["schema"] == "http://testserver/api/v1/schema/"
+    assert v1["documentation"] == "http://testserver/api/v1/docs/"
+    for url in (v1["schema"], v1["documentation"], "/api/v1/docs/swagger/"):
+        assert client.get(url).status_code == 200, url

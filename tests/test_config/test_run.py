@@ -202,7 +202,7 @@ def test_make_run_processes_start_answer_and_stop_cleanly_on_sigterm(tmp_path):
     # Quiet: the worker logs only warnings, and the banner comes after the server's own lines.
     assert not re.search(r"worker\.1 +\|.* INFO ", text), text
     assert text.index("Starting development server") < text.index("Waymark is running at")
-    for path in ("/", "/admin/", "/api/docs/", "/healthz"):
+    for path in ("/", "/admin/", "/api/v1/docs/", "/healthz"):
         assert f"{base}{path}" in text
 
 

@@ -1,0 +1,61 @@
+"""API keys: `wm_live_<prefix>.<secret>`. The prefix finds the key (it is shown in the
+admin, so a key can be told apart); only a SHA-256 of the secret is kept, and it is
+compared in constant time. A key is shown once, when it is made."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from cases.models import ApiKey
+
+PREFIX = "wm_live_"
+LAST_USED_EVERY = timedelta(minutes=1)  # how often a key's "last used" is written
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_create(*, organisation, name: str, scopes, service: str = "", expires_at=None, by=None):
+    """A new key and its full text (shown once: it cannot be read back)."""
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        organisation=organisation,
+        name=name,
+        prefix=prefix,
+        hashed_secret=_digest(secret),
+        scopes=sorted(set(scopes)),
+        service=service,
+        expires_at=expires_at,
+        created_by=by,
+    )
+    return key, f"{PREFIX}{prefix}.{secret}"
+
+
+def api_key_revoke(*, key: ApiKey) -> None:
+    ApiKey.objects.filter(pk=key.pk, revoked_at=None).update(revoked_at=timezone.now())
+
+
+def verified(text: str) -> ApiKey | None:
+    """The usable key whose full text this is, or None (unknown, wrong secret, revoked
+    or expired: the caller says only "not valid")."""
+    if not text.startswith(PREFIX):
+        return None
+    prefix, _, secret = text[len(PREFIX) :].partition(".")
+    if not prefix or not secret or len(prefix) > 16:
+        return None
+    key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
+    if key is None or not hmac.compare_digest(key.hashed_secret, _digest(secret)):
+        return None
+    if not key.is_usable:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key

@@ -1,0 +1,207 @@
+"""What the API answers with, built as plain dictionaries (cheap, and each field chosen on
+purpose). The OpenAPI document describes the same shapes (`cases.api.schema`), and the
+schema test checks every answer against it."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from cases.api.formschema import form_schema
+from cases.models import Case, CaseEvent, ServiceConfig
+from cases.workflows.base import Step, Text
+
+
+def bilingual(text) -> dict[str, str]:
+    if isinstance(text, Text):
+        return {"en": text.en, "cy": text.cy}
+    return {"en": str(text), "cy": str(text)}
+
+
+def when(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def case_url(request, case: Case, name: str = "api:case") -> str:
+    return request.build_absolute_uri(reverse(name, args=[case.process_id]))
+
+
+def case_repr(request, case: Case) -> dict:
+    stage = case.stage_for_state(case.state)
+    return {
+        "id": case.process_id,
+        "reference": case.reference,
+        "service": case.service,
+        "state": case.state,
+        "state_label": bilingual(case.state_label),
+        "stage": case.stage,
+        "stage_label": bilingual(stage.title) if stage else None,
+        "closed": case.is_closed,
+        "version": case.version,
+        "due_date": when(case.due_date),
+        "overdue": case.overdue,
+        "assigned_to": case.assigned_to.get_username() if case.assigned_to else None,
+        "language": case.language,
+        "applicant": {
+            "name": case.applicant_name,
+            "email": case.email,
+            "phone": case.phone,
+            "address_line_1": case.address_line_1,
+            "address_line_2": case.address_line_2,
+            "town": case.town,
+            "postcode": case.postcode,
+            "contact_preference": case.contact_preference,
+        },
+        "answers": case.answers,
+        "created_at": when(case.created_at),
+        "updated_at": when(case.updated_at),
+        "closed_at": when(case.closed_at),
+        "links": {
+            "self": case_url(request, case),
+            "timeline": case_url(request, case, "api:case-timeline"),
+            "transitions": case_url(request, case, "api:case-transitions"),
+            "events": case_url(request, case, "api:case-events"),
+        },
+    }
+
+
+def event_repr(event: CaseEvent, *, internal: bool, sequence: int | None = None) -> dict:
+    """One event of a case. The staff-only parts (the reason, a note's text) only for
+    keys with the `cases:internal` scope."""
+    body = {
+        "id": event.pk,
+        "case": process_id_of(event),
+        "kind": event.kind,
+        "transition": event.transition or None,
+        "from_state": event.from_state or None,
+        "to_state": event.to_state or None,
+        "actor": {"kind": event.actor_kind, "label": event.actor_label},
+        "public": event.public,
+        "message": event.message or None,
+        "created_at": when(event.created_at),
+    }
+    if internal:
+        body["reason"] = event.reason or None
+        body["data"] = event.data
+    if sequence is not None:
+        body = {"sequence": sequence, **body}
+    return body
+
+
+def process_id_of(event: CaseEvent) -> str:
+    return event.case.process_id
+
+
+def step_repr(name: str, step: Step, *, source=None, target=None) -> dict:
+    body = {
+        "name": name,
+        "label": bilingual(step.label),
+        "actors": sorted(step.actors),
+        "reason_required": step.reason_required,
+        "message": step.message,
+        "destructive": step.destructive,
+        "data_schema": form_schema(step.form),
+    }
+    if source is not None:
+        body["from"] = source
+        body["to"] = target
+    return body
+
+
+def service_repr(config: ServiceConfig, workflow: type[Case]) -> dict:
+    transitions: dict[str, dict] = {}
+    for transition in workflow(state=workflow.INITIAL_STATE).get_all_state_transitions():
+        step = transition.custom["step"]
+        sources = (
+            transition.source
+            if isinstance(transition.source, list | tuple)
+            else [transition.source]
+        )
+        found = transitions.setdefault(
+            transition.name, step_repr(transition.name, step, source=[], target=[])
+        )
+        found["from"] = sorted(set(found["from"]) | {s for s in sources if s != "*"})
+        found["to"] = sorted(set(found["to"]) | _targets(transition, sources))
+    return {
+        "service": config.service,
+        "title": bilingual(workflow.TITLE),
+        "prefix": workflow.PREFIX,
+        "fee_pence": config.fee_pence,
+        "initial_state": workflow.INITIAL_STATE,
+        "states": [
+            {"state": state, "label": bilingual(label), "closed": state in workflow.CLOSED_STATES}
+            for state, label in workflow.STATE_LABELS.items()
+        ],
+        "stages": [
+            {"stage": stage.slug, "title": bilingual(stage.title), "states": list(stage.states)}
+            for stage in workflow.STAGES
+        ],
+        "transitions": list(transitions.values()),
+        "create_schema": create_schema(workflow),
+    }
+
+
+def _targets(transition, sources) -> set[str]:
+    """The states a transition may lead to: its target, the states a dynamic target
+    (django-fsm's GET_STATE) may choose, or where it started (a target of None)."""
+    target = transition.target
+    if target is None:
+        return {s for s in sources if s != "*"}
+    if isinstance(target, str):
+        return {target}
+    return set(getattr(target, "allowed_states", None) or ())
+
+
+def create_schema(workflow: type[Case]) -> dict:
+    """What POST /cases takes for this service."""
+    from cases.applicants import APPLICANT_FIELDS
+
+    return {
+        "type": "object",
+        "properties": {
+            "service": {"type": "string", "const": workflow.SERVICE},
+            "language": {"type": "string", "enum": ["en", "cy"]},
+            "applicant": {
+                "type": "object",
+                "properties": {name: {"type": "string"} for name in APPLICANT_FIELDS},
+                "required": ["applicant_name"],
+            },
+            "answers": form_schema(workflow.AnswersForm),
+        },
+        "required": ["service", "applicant", "answers"],
+    }
+
+
+def timeline_repr(timeline) -> dict:
+    """What the citizen's timeline page shows, in the request's language."""
+    return {
+        "headline": timeline.headline,
+        "overdue": timeline.overdue,
+        "expected_completion": when(timeline.expected_completion),
+        "stages": [
+            {
+                "stage": item.stage.slug,
+                "title": item.title,
+                "status": item.status,
+                "completed_at": when(item.completed_at),
+                "due_date": when(item.due_date),
+                "doing": item.doing or None,
+                "next": item.next or None,
+            }
+            for item in timeline.stages
+        ],
+        "outcome": (
+            {
+                "state": timeline.outcome.state,
+                "title": str(timeline.outcome.title),
+                "explanation": timeline.outcome_text,
+                "next": timeline.outcome_next or None,
+            }
+            if timeline.outcome
+            else None
+        ),
+        "citizen_actions": [action["text"] for action in timeline.actions],
+        "entries": [
+            {"at": when(entry.at), "text": entry.text, "message": entry.message or None}
+            for entry in timeline.entries
+        ],
+    }

@@ -1,0 +1,588 @@
+"""The partner API's views: thin. Each reads through the key's council (and service, if
+the key is restricted), writes through `cases.services` as `Actor.partner`, and answers
+with `cases.api.representations`. Errors are problems (`cases.api.errors`)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import feed, process_id, services
+from cases.api import schema
+from cases.api.auth import BearerKeyAuthentication, HasScope, PerKeyThrottle, actor_of, key_of
+from cases.api.errors import ProblemError
+from cases.api.idempotency import idempotent
+from cases.api.representations import (
+    case_repr,
+    event_repr,
+    service_repr,
+    step_repr,
+    timeline_repr,
+)
+from cases.applicants import APPLICANT_FIELDS
+from cases.audit import record_access
+from cases.errors import CaseConflict, CaseNotAllowed, CaseValidationError
+from cases.models import AccessLog, ApiKey, Case, CaseEvent, FeedEntry, Service
+from cases.selectors import case_timeline
+from cases.workflows import workflow_class
+
+READ, INTERNAL = ApiKey.Scope.READ, ApiKey.Scope.INTERNAL
+WRITE, TRANSITION = ApiKey.Scope.WRITE, ApiKey.Scope.TRANSITION
+PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+
+
+class ApiView(APIView):
+    authentication_classes = [BearerKeyAuthentication]
+    permission_classes = [HasScope]
+    throttle_classes = [PerKeyThrottle]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+    required_scopes: dict[str, str] = {"*": READ}
+
+    def cases(self):
+        """The cases this key may see: its council's, and only its service if restricted."""
+        key = key_of(self.request)
+        found = Case.objects.filter(organisation_id=key.organisation_id)
+        return found.filter(service=key.service) if key.service else found
+
+    def get_case(self, case_id: str, *, related=("assigned_to",)) -> Case:
+        """The case, by its process ID however it is written (spaces, hyphens, case)."""
+        found = self.cases().select_related("organisation", *related)
+        case = found.filter(process_id=process_id.normalise(case_id)[:32]).first()
+        if case is None:
+            raise NotFound("There is no case with that ID that this key can see.")
+        return case
+
+    def log_read(self, case_ids) -> None:
+        record_access(
+            self.request, case_ids, AccessLog.Action.API_READ, api_key=key_of(self.request)
+        )
+
+    def may(self, scope: str) -> bool:
+        return scope in key_of(self.request).scopes
+
+
+def _version_in(header: str | None) -> int | None:
+    """The version an `If-Match` names (`3`, `"3"` or `W/"3"`); None without one."""
+    if not header:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 9:
+        raise ProblemError("invalid", "If-Match must be the case's version, as its ETag gives it.")
+    return int(value)
+
+
+def _etag(case: Case) -> str:
+    return f'"{case.version}"'
+
+
+# --- Services -----------------------------------------------------------------------------
+
+
+class ServiceList(ApiView):
+    @extend_schema(
+        summary="The council's services and their workflows",
+        responses={200: schema.ServiceListSchema, **schema.ERRORS},
+        tags=["services"],
+    )
+    def get(self, request):
+        key = key_of(request)
+        configs = key.organisation.service_configs.filter(enabled=True).order_by("service")
+        if key.service:
+            configs = configs.filter(service=key.service)
+        return Response({"data": [service_repr(c, workflow_class(c.service)) for c in configs]})
+
+
+# --- Cases --------------------------------------------------------------------------------
+
+
+class CaseCreateInput(serializers.Serializer):
+    service = serializers.ChoiceField(choices=Service.choices)
+    language = serializers.ChoiceField(choices=["en", "cy"], default="en")
+    applicant = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    answers = serializers.DictField()
+
+
+LIST_FILTERS = [
+    OpenApiParameter("service", str, enum=Service.values),
+    OpenApiParameter("state", str),
+    OpenApiParameter("stage", str),
+    OpenApiParameter("overdue", bool),
+    OpenApiParameter("assigned", str, description="A caseworker's username, or `none`."),
+    OpenApiParameter("reference", str, description="A process ID, written any way."),
+    OpenApiParameter("updated_since", str, description="An ISO 8601 date and time."),
+    OpenApiParameter("created_since", str, description="An ISO 8601 date and time."),
+    OpenApiParameter("after", int, description="The `next_after` of the page before."),
+    OpenApiParameter(
+        "limit", int, description=f"At most {MAX_PAGE_SIZE}; {PAGE_SIZE} if not given."
+    ),
+]
+
+
+def _limit(request) -> int:
+    text = request.query_params.get("limit", "")
+    if not text:
+        return PAGE_SIZE
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        raise ProblemError("invalid", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return int(text)
+
+
+def _after(request, name: str = "after") -> int:
+    text = request.query_params.get(name, "0") or "0"
+    if not text.isdigit() or len(text) > 18:
+        raise ProblemError("invalid", f"{name} must be a whole number, 0 or more.")
+    return int(text)
+
+
+def _since(request, name: str):
+    text = request.query_params.get(name)
+    if text is None:
+        return None
+    try:
+        value = parse_datetime(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise ProblemError("invalid", f"{name} must be an ISO 8601 date and time with its offset.")
+    return value
+
+
+def _boolean(request, name: str) -> bool | None:
+    text = request.query_params.get(name)
+    if text is None:
+        return None
+    if text.lower() not in ("true", "false", "1", "0"):
+        raise ProblemError("invalid", f"{name} must be true or false.")
+    return text.lower() in ("true", "1")
+
+
+class CaseList(ApiView):
+    required_scopes = {"GET": READ, "POST": WRITE}
+
+    @extend_schema(
+        summary="List cases, oldest first, a page at a time",
+        operation_id="cases_list",
+        description="Keyset pages: pass the page's `next_after` as `after` for the next one. "
+        "The order (by `sequence`, which only grows) is stable while cases are added.",
+        parameters=LIST_FILTERS,
+        responses={200: schema.CasePageSchema, **schema.ERRORS},
+        tags=["cases"],
+    )
+    def get(self, request):
+        found = self.cases().select_related("organisation", "assigned_to")
+        params = request.query_params
+        for name in ("service", "state", "stage"):
+            if params.get(name):
+                found = found.filter(**{name: params[name]})
+        overdue = _boolean(request, "overdue")
+        if overdue is not None:
+            found = found.filter(overdue=overdue)
+        assigned = params.get("assigned")
+        if assigned:
+            found = (
+                found.filter(assigned_to=None)
+                if assigned == "none"
+                else found.filter(assigned_to__username=assigned)
+            )
+        if params.get("reference"):
+            found = found.filter(process_id=process_id.normalise(params["reference"])[:32])
+        for name, lookup in (
+            ("updated_since", "updated_at__gte"),
+            ("created_since", "created_at__gte"),
+        ):
+            since = _since(request, name)
+            if since is not None:
+                found = found.filter(**{lookup: since})
+        limit = _limit(request)
+        page = list(found.filter(pk__gt=_after(request)).order_by("pk")[: limit + 1])
+        has_more = len(page) > limit
+        page = page[:limit]
+        self.log_read([case.pk for case in page])
+        body = {
+            "data": [{"sequence": case.pk, **case_repr(request, case)} for case in page],
+            "has_more": has_more,
+            "next_after": page[-1].pk if has_more else None,
+        }
+        if has_more:
+            query = params.copy()
+            query["after"] = str(page[-1].pk)
+            body["next"] = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response(body)
+
+    @extend_schema(
+        summary="Open a case",
+        description="Validated as the citizen's own pages validate it. Send an "
+        "`Idempotency-Key` so a retry never opens a second case.",
+        request=CaseCreateInput,
+        parameters=[schema.IDEMPOTENCY_KEY],
+        responses={201: schema.CaseSchema, **schema.ERRORS, **schema.IDEMPOTENCY_ERRORS},
+        tags=["cases"],
+    )
+    @idempotent
+    def post(self, request):
+        given = CaseCreateInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        key = key_of(request)
+        if key.service and given.validated_data["service"] != key.service:
+            raise ProblemError("permission_denied", f"This API key is only for {key.service}.")
+        try:
+            case = services.case_create(
+                organisation=key.organisation,
+                service=given.validated_data["service"],
+                applicant=given.validated_data["applicant"],
+                answers=given.validated_data["answers"],
+                language=given.validated_data["language"],
+                actor=actor_of(request),
+            )
+        except CaseValidationError as exc:  # name the applicant's fields as they were sent
+            raise CaseValidationError(
+                {
+                    f"applicant.{k}" if k in APPLICANT_FIELDS or k == "contact_preference" else k: v
+                    for k, v in exc.errors.items()
+                }
+            ) from None
+        case = self.get_case(case.process_id)
+        body = case_repr(request, case)
+        return Response(
+            body,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": body["links"]["self"], "ETag": _etag(case)},
+        )
+
+
+class CaseDetail(ApiView):
+    @extend_schema(
+        summary="A case",
+        description="By its process ID, written any way (`st-wyt9-upex-q73`, `ST WYT9…`); "
+        "the answer gives the canonical one. `ETag` is the case's version: send it as "
+        "`If-None-Match` to get 304 when nothing changed, or as `If-Match` to a write.",
+        responses={200: schema.CaseSchema, 304: None, **schema.ERRORS},
+        tags=["cases"],
+    )
+    def get(self, request, case_id: str):
+        case = self.get_case(case_id)
+        etag = _etag(case)
+        if request.headers.get("If-None-Match") in (etag, f"W/{etag}"):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        self.log_read([case.pk])
+        return Response(case_repr(request, case), headers={"ETag": etag})
+
+
+class CaseTimeline(ApiView):
+    @extend_schema(
+        summary="What the citizen sees of a case",
+        description="In the language `Accept-Language` asks for (English or Welsh).",
+        responses={200: schema.TimelineSchema, **schema.ERRORS},
+        tags=["cases"],
+    )
+    def get(self, request, case_id: str):
+        case = self.get_case(case_id)
+        return Response(timeline_repr(case_timeline(case)))
+
+
+class CaseEvents(ApiView):
+    required_scopes = {"*": INTERNAL}
+
+    @extend_schema(
+        summary="Everything that happened to a case, staff-only record included",
+        responses={200: schema.EventListSchema, **schema.ERRORS},
+        tags=["cases"],
+    )
+    def get(self, request, case_id: str):
+        case = self.get_case(case_id)
+        events = (
+            CaseEvent.objects.filter(case=case).select_related("case").order_by("created_at", "id")
+        )
+        return Response({"data": [event_repr(e, internal=True) for e in events]})
+
+
+class CaseTransitions(ApiView):
+    @extend_schema(
+        summary="The steps this key may take on the case now",
+        responses={200: schema.StepListSchema, **schema.ERRORS},
+        tags=["transitions"],
+    )
+    def get(self, request, case_id: str):
+        case = self.get_case(case_id)
+        allowed = (
+            services.allowed_transitions(case, actor_of(request)) if self.may(TRANSITION) else []
+        )
+        return Response({"data": [step_repr(name, step) for name, step in allowed]})
+
+
+class TransitionInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    message = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    data = serializers.DictField(required=False, default=dict)
+
+
+class CaseTransitionRun(ApiView):
+    required_scopes = {"*": TRANSITION}
+
+    @extend_schema(
+        summary="Take a step",
+        description="Send `If-Match` with the version you read: 412 if the case has changed "
+        "since. 409 if it changed while this ran; 422 if the step is not possible now (the "
+        "problem lists the ones that are).",
+        request=TransitionInput,
+        parameters=[schema.IF_MATCH, schema.IDEMPOTENCY_KEY],
+        responses={
+            200: schema.CaseSchema,
+            **schema.ERRORS,
+            **schema.WRITE_ERRORS,
+            **schema.IDEMPOTENCY_ERRORS,
+        },
+        tags=["transitions"],
+    )
+    @idempotent
+    def post(self, request, case_id: str, name: str):
+        case = self.get_case(case_id)
+        if services.step_of(case, name) is None:
+            raise NotFound(f"A {case.TITLE.en} has no step called '{name}'.")
+        given = TransitionInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        expected = _version_in(request.headers.get("If-Match"))
+        actor = actor_of(request)
+        try:
+            services.case_transition(
+                case=case.pk,
+                transition=name,
+                actor=actor,
+                reason=given.validated_data["reason"],
+                message=given.validated_data["message"],
+                data=given.validated_data["data"],
+                expected_version=expected,
+            )
+        except CaseConflict as exc:
+            if (
+                expected is not None
+                and Case.objects.filter(pk=case.pk).exclude(version=expected).exists()
+            ):
+                raise ProblemError(
+                    "precondition_failed", str(exc), current_version=_current(case)
+                ) from None
+            raise
+        except CaseNotAllowed as exc:
+            now = Case.objects.get(pk=case.pk)
+            allowed = [n for n, _s in services.allowed_transitions(now, actor)]
+            raise ProblemError("not_allowed_now", str(exc), allowed=allowed) from None
+        case = self.get_case(case.process_id)
+        return Response(case_repr(request, case), headers={"ETag": _etag(case)})
+
+
+def _current(case: Case) -> int:
+    return Case.objects.filter(pk=case.pk).values_list("version", flat=True).get()
+
+
+class NoteInput(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class CaseNotes(ApiView):
+    required_scopes = {"*": WRITE}
+
+    @extend_schema(
+        summary="Add a note (staff only: never shown to the citizen)",
+        request=NoteInput,
+        parameters=[schema.IDEMPOTENCY_KEY],
+        responses={201: schema.EventSchema, **schema.ERRORS, **schema.IDEMPOTENCY_ERRORS},
+        tags=["cases"],
+    )
+    @idempotent
+    def post(self, request, case_id: str):
+        case = self.get_case(case_id)
+        given = NoteInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        event = services.case_add_note(
+            case=case.pk, actor=actor_of(request), text=given.validated_data["text"]
+        )
+        return Response(
+            event_repr(event, internal=self.may(INTERNAL)), status=status.HTTP_201_CREATED
+        )
+
+
+class AssigneeInput(serializers.Serializer):
+    username = serializers.CharField(allow_null=True, max_length=150)
+
+
+class CaseAssignee(ApiView):
+    required_scopes = {"*": WRITE}
+
+    @extend_schema(
+        summary="Give the case to a caseworker of the council (or to nobody: null)",
+        request=AssigneeInput,
+        parameters=[schema.IF_MATCH],
+        responses={200: schema.CaseSchema, **schema.ERRORS, **schema.WRITE_ERRORS},
+        tags=["cases"],
+    )
+    def put(self, request, case_id: str):
+        from django.contrib.auth import get_user_model
+
+        case = self.get_case(case_id)
+        given = AssigneeInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        self._check_version(case)
+        username = given.validated_data["username"]
+        assignee = None
+        if username is not None:
+            assignee = get_user_model().objects.filter(username=username).first()
+            if assignee is None:
+                raise ProblemError(
+                    "invalid",
+                    "Some of what you sent is not valid.",
+                    errors=[
+                        {
+                            "attr": "username",
+                            "code": "invalid",
+                            "detail": "No caseworker has that username",
+                        }
+                    ],
+                )
+        services.case_assign(case=case.pk, assignee=assignee, actor=actor_of(request))
+        case = self.get_case(case.process_id)
+        return Response(case_repr(request, case), headers={"ETag": _etag(case)})
+
+    def _check_version(self, case: Case) -> None:
+        expected = _version_in(self.request.headers.get("If-Match"))
+        if expected is not None and expected != case.version:
+            raise ProblemError(
+                "precondition_failed",
+                "The case has changed since the version you sent.",
+                current_version=case.version,
+            )
+
+
+class ContactInput(serializers.Serializer):
+    contact_preference = serializers.CharField(max_length=20)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class CaseContactPreference(CaseAssignee):
+    @extend_schema(
+        summary="Change how the citizen is contacted",
+        request=ContactInput,
+        parameters=[schema.IF_MATCH],
+        responses={200: schema.CaseSchema, **schema.ERRORS, **schema.WRITE_ERRORS},
+        tags=["cases"],
+    )
+    def put(self, request, case_id: str):
+        case = self.get_case(case_id)
+        given = ContactInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        self._check_version(case)
+        services.case_set_contact_preference(
+            case=case.pk,
+            preference=given.validated_data["contact_preference"],
+            reason=given.validated_data["reason"],
+            actor=actor_of(request),
+        )
+        case = self.get_case(case.process_id)
+        return Response(case_repr(request, case), headers={"ETag": _etag(case)})
+
+
+def case_resource_view(resource):
+    """The view of a sub-resource another app adds (`cases.api.extensions`)."""
+
+    class CaseResourceView(ApiView):
+        @extend_schema(
+            summary=resource.description or f"The case's {resource.name}",
+            responses={200: schema.list_of(resource.schema), **schema.ERRORS},
+            tags=["cases"],
+            operation_id=f"cases_{resource.name}_list",
+        )
+        def get(self, request, case_id: str):
+            case = self.get_case(case_id)
+            self.log_read([case.pk])
+            return Response({"data": resource.rows(case)})
+
+    CaseResourceView.__name__ = f"Case{resource.name.title()}"
+    return CaseResourceView.as_view()
+
+
+# --- The change feed ----------------------------------------------------------------------
+
+
+class EventFeed(ApiView):
+    @extend_schema(
+        summary="Every case event this key may see, in the order they happened",
+        description="Pass the last `sequence` you have as `after` (0 to start). Sequences "
+        "only grow, in commit order: an event is never added before one you have read. The "
+        "staff-only record (`reason`, `data`) is included for keys with `cases:internal`.",
+        parameters=[
+            OpenApiParameter("after", int, description="The last sequence you have; 0 to start."),
+            OpenApiParameter(
+                "limit", int, description=f"At most {MAX_PAGE_SIZE}; {PAGE_SIZE} if not given."
+            ),
+            OpenApiParameter("service", str, enum=Service.values),
+        ],
+        responses={200: schema.FeedPageSchema, **schema.ERRORS},
+        tags=["events"],
+    )
+    def get(self, request):
+        after, limit = _after(request), _limit(request)
+        key = key_of(request)
+        feed.publish()
+        entries = FeedEntry.objects.filter(organisation_id=key.organisation_id, sequence__gt=after)
+        service = key.service or request.query_params.get("service")
+        if service:
+            entries = entries.filter(service=service)
+        page = list(entries.select_related("event__case").order_by("sequence")[: limit + 1])
+        has_more = len(page) > limit
+        page = page[:limit]
+        internal = self.may(INTERNAL)
+        last = page[-1].sequence if page else after
+        query = request.query_params.copy()
+        query["after"] = str(last)
+        return Response(
+            {
+                "data": [event_repr(e.event, internal=internal, sequence=e.sequence) for e in page],
+                "has_more": has_more,
+                "next_after": last,
+                "next": request.build_absolute_uri(f"{reverse('api:events')}?{query.urlencode()}"),
+            }
+        )
+
+
+class Root(ApiView):
+    permission_classes: list = []
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        def url(name):
+            return request.build_absolute_uri(reverse(name))
+
+        return Response(
+            {
+                "version": "1",
+                "services": url("api:services"),
+                "cases": url("api:cases"),
+                "events": url("api:events"),
+                "schema": url("api:schema"),
+                "documentation": url("api:docs"),
+                "problems": url("api:problems"),
+                "guide": "docs/api/README.md in the source",
+            }
+        )
+
+
+class Problems(Root):
+    @extend_schema(exclude=True)
+    def get(self, request):
+        from cases.api.errors import PROBLEMS
+
+        return Response(
+            {
+                code: {"status": status_code, "title": title}
+                for code, (status_code, title) in PROBLEMS.items()
+            }
+        )

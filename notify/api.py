@@ -1,0 +1,45 @@
+"""The case's messages in the partner API (`GET /api/v1/cases/{id}/notifications`),
+added through `cases.api.extensions`: what was sent to the citizen, by which channel, and
+how far it got. Not the messages to a report's followers."""
+
+from rest_framework import serializers
+
+from cases.api.extensions import CaseResource
+from notify.models import Notification
+
+
+class NotificationSchema(serializers.Serializer):
+    id = serializers.UUIDField()
+    event = serializers.CharField()
+    channel = serializers.ChoiceField(choices=["email", "sms", "letter"])
+    recipient = serializers.CharField()
+    language = serializers.CharField()
+    status = serializers.CharField(help_text="queued, sending, created, sent, delivered, …")
+    fragments = serializers.IntegerField(help_text="Text message fragments (0 for others).")
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+def rows(case) -> list[dict]:
+    found = Notification.objects.filter(case=case, follower=None).order_by("created_at")
+    return [
+        {
+            "id": str(n.pk),
+            "event": n.event,
+            "channel": n.channel,
+            "recipient": n.recipient,
+            "language": n.language,
+            "status": n.status,
+            "fragments": n.fragments,
+            "created_at": n.created_at.isoformat(),
+            "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+            "completed_at": n.completed_at.isoformat() if n.completed_at else None,
+        }
+        for n in found
+    ]
+
+
+RESOURCE = CaseResource(
+    "notifications", rows, NotificationSchema, "The messages sent to the citizen about the case"
+)

@@ -1,0 +1,42 @@
+"""The case's fees in the partner API (`GET /api/v1/cases/{id}/payments`), added through
+`cases.api.extensions`: what was asked, by which provider, and what was paid and
+refunded."""
+
+from rest_framework import serializers
+
+from cases.api.extensions import CaseResource
+from payments.models import PaymentRequest
+
+
+class PaymentSchema(serializers.Serializer):
+    id = serializers.UUIDField()
+    amount_pence = serializers.IntegerField()
+    currency = serializers.CharField()
+    description = serializers.CharField()
+    provider = serializers.CharField()
+    status = serializers.CharField()
+    paid_pence = serializers.IntegerField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    refunded_pence = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+def rows(case) -> list[dict]:
+    return [
+        {
+            "id": str(p.pk),
+            "amount_pence": p.amount_pence,
+            "currency": p.currency,
+            "description": p.description,
+            "provider": p.provider,
+            "status": p.status,
+            "paid_pence": p.paid_pence,
+            "paid_at": p.paid_at.isoformat() if p.paid_at else None,
+            "refunded_pence": p.refunded_pence,
+            "created_at": p.created_at.isoformat(),
+        }
+        for p in PaymentRequest.objects.filter(case=case).order_by("created_at")
+    ]
+
+
+RESOURCE = CaseResource("payments", rows, PaymentSchema, "The fees asked for the case")

@@ -1,0 +1,37 @@
+"""A council with an API key, and a client that sends it."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from cases.api.keys import api_key_create
+from cases.models import ApiKey
+from tests.factories import council
+
+ALL_SCOPES = [scope.value for scope in ApiKey.Scope]
+
+
+def make_key(organisation, scopes=ALL_SCOPES, **kw) -> str:
+    return api_key_create(
+        organisation=organisation, name=kw.pop("name", "CRM"), scopes=scopes, **kw
+    )[1]
+
+
+def client_for(text: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {text}")
+    return client
+
+
+@pytest.fixture
+def north(db):
+    return council(slug="north", name="Northshire Council")
+
+
+@pytest.fixture
+def south(db):
+    return council(slug="south", name="Southshire Council")
+
+
+@pytest.fixture
+def api(north):
+    return client_for(make_key(north))
