@@ -66,3 +66,18 @@ def delete_expired_drafts(now=None) -> dict[str, int]:
         "drafts": drafts.drafts_delete_expired(now),
         "upload_folders": evidence.delete_abandoned_uploads(ABANDONED_AFTER, now),
     }
+
+
+def publish_feed() -> int:
+    """New case events into the change feed (it is read through `GET /api/v1/events`,
+    which publishes too: this keeps it current for what reads it without asking)."""
+    from cases import feed
+
+    return feed.publish()
+
+
+def prune_idempotency() -> int:
+    """Answers kept for an API `Idempotency-Key` are kept for a day."""
+    from cases.api import idempotency
+
+    return idempotency.prune()

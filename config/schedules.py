@@ -28,6 +28,8 @@ JOBS = [
     Job("reconcile pending payments", "payments.tasks.reconcile_payments", 10),
     Job("remind about and expire unpaid fees", "payments.tasks.remind_and_expire_payments", 60),
     Job("delete expired drafts and abandoned uploads", "cases.tasks.delete_expired_drafts", 1440),
+    Job("give new case events their place in the change feed", "cases.tasks.publish_feed", 1),
+    Job("forget API answers kept for Idempotency-Key", "cases.tasks.prune_idempotency", 60),
 ]
 
 

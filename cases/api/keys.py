@@ -21,20 +21,27 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def issue(key: ApiKey) -> str:
+    """Gives an unsaved key its prefix and secret; returns its full text (shown once)."""
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    key.prefix, key.hashed_secret = prefix, _digest(secret)
+    key.scopes = sorted(set(key.scopes))
+    return f"{PREFIX}{prefix}.{secret}"
+
+
 def api_key_create(*, organisation, name: str, scopes, service: str = "", expires_at=None, by=None):
     """A new key and its full text (shown once: it cannot be read back)."""
-    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(
+    key = ApiKey(
         organisation=organisation,
         name=name,
-        prefix=prefix,
-        hashed_secret=_digest(secret),
-        scopes=sorted(set(scopes)),
+        scopes=list(scopes),
         service=service,
         expires_at=expires_at,
         created_by=by,
     )
-    return key, f"{PREFIX}{prefix}.{secret}"
+    text = issue(key)
+    key.save()
+    return key, text
 
 
 def api_key_revoke(*, key: ApiKey) -> None:
