@@ -52,6 +52,10 @@ lint: install ## Check code style, which way the imports point (import-linter) a
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
+.PHONY: openapi
+openapi: install ## Write the API's OpenAPI document to docs/api/openapi.yaml (a test checks it is current)
+	DEBUG=1 $(PY) manage.py spectacular --file docs/api/openapi.yaml --validate --fail-on-warn
+
 .PHONY: format
 format: install ## Format the code
 	$(VENV)/bin/ruff check --fix .

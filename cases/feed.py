@@ -37,7 +37,7 @@ def publish() -> int:
                     "pg_current_xact_id_if_assigned()::text::bigint"
                 )
                 horizon, own = cursor.fetchone()
-        state = FeedState.objects.get(pk=1)  # made by the migration
+        state, _created = FeedState.objects.get_or_create(pk=1)  # one row; we hold the lock
         if postgres:
             # Our own transaction's events too (publishing from inside one that wrote
             # some): their entries commit with them, and no one else publishes until then.

@@ -231,28 +231,40 @@ def _problem(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ProblemSchema, description=description)
 
 
-ERRORS = {
-    400: _problem("Not valid: `errors` says which field and why."),
-    401: _problem("No API key, or one that is wrong, revoked or expired."),
-    403: _problem("The key does not have the scope, or the service, this needs."),
-    404: _problem("No such case for this key."),
-    406: _problem("Only JSON is answered."),
-    429: _problem("Too many requests: `Retry-After` says when to try again."),
-}
-WRITE_ERRORS = {
-    409: _problem("The case changed while this ran: read it again."),
-    412: _problem("`If-Match` names an old version: `current_version` is the new one."),
-    415: _problem("Send JSON."),
-    422: _problem("Not possible now: `allowed` lists what is."),
-}
-IDEMPOTENCY_ERRORS = {
-    409: _problem("A request with this Idempotency-Key is still running (`Retry-After`)."),
-    415: _problem("Send JSON."),
-    422: _problem("This Idempotency-Key was used with a different request."),
-}
+PROBLEM = "application/problem+json"
+
+
+def _errors(**described: str) -> dict:
+    """Responses for the error statuses given (`e400="…"`), each an RFC 9457 problem."""
+    return {(int(status[1:]), PROBLEM): _problem(text) for status, text in described.items()}
+
+
+ERRORS = _errors(
+    e400="Not valid: `errors` says which field and why.",
+    e401="No API key, or one that is wrong, revoked or expired.",
+    e403="The key does not have the scope, or the service, this needs.",
+    e404="No such case for this key.",
+    e405="This address does not take that method.",
+    e406="Only JSON is answered.",
+    e429="Too many requests: `Retry-After` says when to try again.",
+    e500="Something went wrong on our side; nothing was changed.",
+)
+WRITE_ERRORS = _errors(
+    e409="The case changed while this ran (or a request with this Idempotency-Key is "
+    "still running: `Retry-After`).",
+    e412="`If-Match` names an old version: `current_version` is the new one.",
+    e415="Send JSON.",
+    e422="Not possible now: `allowed` lists what is (or this Idempotency-Key was used "
+    "with a different request).",
+)
+IDEMPOTENCY_ERRORS = _errors(
+    e409="A request with this Idempotency-Key is still running (`Retry-After`).",
+    e415="Send JSON.",
+    e422="This Idempotency-Key was used with a different request.",
+)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": "^[!-~]{1,255}$"},
     OpenApiParameter.HEADER,
     description="Up to 255 printable characters. A retry with the same key and body gets "
     "the first answer again (`Idempotent-Replayed: true`) for 24 hours.",
@@ -263,3 +275,31 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The version you read (the ETag): 412 if the case has changed since.",
 )
+
+
+# Where a case's ID in one answer leads: the OpenAPI links between operations (what a
+# client, and the stateful schema test, follow from a new or read case to its parts).
+CASE_LINKS = {
+    "GetCase": "cases_retrieve",
+    "GetTimeline": "cases_timeline_retrieve",
+    "GetEvents": "cases_events_retrieve",
+    "GetTransitions": "cases_transitions_retrieve",
+    "TakeStep": "cases_transitions_create",
+    "AddNote": "cases_notes_create",
+    "SetAssignee": "cases_assignee_update",
+    "SetContactPreference": "cases_contact_preference_update",
+    "GetNotifications": "cases_notifications_list",
+    "GetPayments": "cases_payments_list",
+}
+LINKED_FROM = {("/api/v1/cases", "post", "201"), ("/api/v1/cases/{case_id}", "get", "200")}
+
+
+def add_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the links above on each answer with a case."""
+    for path, method, status in LINKED_FROM:
+        response = result["paths"][path][method]["responses"][status]
+        response["links"] = {
+            name: {"operationId": operation, "parameters": {"case_id": "$response.body#/id"}}
+            for name, operation in CASE_LINKS.items()
+        }
+    return result

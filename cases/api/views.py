@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
@@ -45,6 +45,26 @@ class ApiView(APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser]
     required_scopes: dict[str, str] = {"*": READ}
+
+    # The query parameters each method takes (as a serializer); any other is refused.
+    query_forms: dict[str, type[serializers.Serializer]] = {}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not hasattr(self, request.method.lower()):
+            return  # 405 follows
+        form = self.query_forms.get(request.method)
+        known = set(form().fields) if form else set()
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise ProblemError(
+                "invalid",
+                "Some of what you sent is not valid.",
+                errors=[
+                    {"attr": name, "code": "unknown", "detail": "This is not a parameter here."}
+                    for name in unknown
+                ],
+            )
 
     def cases(self):
         """The cases this key may see: its council's, and only its service if restricted."""
@@ -110,99 +130,93 @@ class CaseCreateInput(serializers.Serializer):
     answers = serializers.DictField()
 
 
-LIST_FILTERS = [
-    OpenApiParameter("service", str, enum=Service.values),
-    OpenApiParameter("state", str),
-    OpenApiParameter("stage", str),
-    OpenApiParameter("overdue", bool),
-    OpenApiParameter("assigned", str, description="A caseworker's username, or `none`."),
-    OpenApiParameter("reference", str, description="A process ID, written any way."),
-    OpenApiParameter("updated_since", str, description="An ISO 8601 date and time."),
-    OpenApiParameter("created_since", str, description="An ISO 8601 date and time."),
-    OpenApiParameter("after", int, description="The `next_after` of the page before."),
-    OpenApiParameter(
-        "limit", int, description=f"At most {MAX_PAGE_SIZE}; {PAGE_SIZE} if not given."
-    ),
-]
+class StrictDateTime(serializers.DateTimeField):
+    """An ISO 8601 date and time with its offset (RFC 3339), nothing looser."""
+
+    def to_internal_value(self, value):
+        try:
+            parsed = parse_datetime(str(value))
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            self.fail("invalid", format="an ISO 8601 date and time with its offset")
+        return parsed
 
 
-def _limit(request) -> int:
-    text = request.query_params.get("limit", "")
-    if not text:
-        return PAGE_SIZE
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
-        raise ProblemError("invalid", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
-    return int(text)
+class PageQuery(serializers.Serializer):
+    after = serializers.IntegerField(
+        min_value=0, max_value=2**62, default=0, help_text="Start after this (0: the start)."
+    )
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, default=PAGE_SIZE, help_text="How many, at most."
+    )
 
 
-def _after(request, name: str = "after") -> int:
-    text = request.query_params.get(name, "0") or "0"
-    if not text.isdigit() or len(text) > 18:
-        raise ProblemError("invalid", f"{name} must be a whole number, 0 or more.")
-    return int(text)
+class CaseListQuery(PageQuery):
+    service = serializers.ChoiceField(choices=Service.values, required=False)
+    state = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    stage = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    overdue = serializers.ChoiceField(choices=["true", "false"], required=False)
+    assigned = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=150,
+        help_text="A caseworker's username, or `none`.",
+    )
+    reference = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="A process ID, written any way."
+    )
+    updated_since = StrictDateTime(required=False, help_text="With its offset, e.g. `Z`.")
+    created_since = StrictDateTime(required=False, help_text="With its offset, e.g. `Z`.")
 
 
-def _since(request, name: str):
-    text = request.query_params.get(name)
-    if text is None:
-        return None
-    try:
-        value = parse_datetime(text)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise ProblemError("invalid", f"{name} must be an ISO 8601 date and time with its offset.")
-    return value
+class FeedQuery(PageQuery):
+    service = serializers.ChoiceField(choices=Service.values, required=False)
 
 
-def _boolean(request, name: str) -> bool | None:
-    text = request.query_params.get(name)
-    if text is None:
-        return None
-    if text.lower() not in ("true", "false", "1", "0"):
-        raise ProblemError("invalid", f"{name} must be true or false.")
-    return text.lower() in ("true", "1")
+def _query(request, form: type[serializers.Serializer]) -> dict:
+    # A plain dict, not the QueryDict: DRF would read an empty value as "not given".
+    given = form(data=request.query_params.dict())
+    given.is_valid(raise_exception=True)
+    return given.validated_data
 
 
 class CaseList(ApiView):
     required_scopes = {"GET": READ, "POST": WRITE}
+    query_forms = {"GET": CaseListQuery}
 
     @extend_schema(
         summary="List cases, oldest first, a page at a time",
         operation_id="cases_list",
         description="Keyset pages: pass the page's `next_after` as `after` for the next one. "
         "The order (by `sequence`, which only grows) is stable while cases are added.",
-        parameters=LIST_FILTERS,
+        parameters=[CaseListQuery],
         responses={200: schema.CasePageSchema, **schema.ERRORS},
         tags=["cases"],
     )
     def get(self, request):
+        query = _query(request, CaseListQuery)
         found = self.cases().select_related("organisation", "assigned_to")
-        params = request.query_params
         for name in ("service", "state", "stage"):
-            if params.get(name):
-                found = found.filter(**{name: params[name]})
-        overdue = _boolean(request, "overdue")
-        if overdue is not None:
-            found = found.filter(overdue=overdue)
-        assigned = params.get("assigned")
+            if query.get(name):
+                found = found.filter(**{name: query[name]})
+        if "overdue" in query:
+            found = found.filter(overdue=query["overdue"] == "true")
+        assigned = query.get("assigned")
         if assigned:
             found = (
                 found.filter(assigned_to=None)
                 if assigned == "none"
                 else found.filter(assigned_to__username=assigned)
             )
-        if params.get("reference"):
-            found = found.filter(process_id=process_id.normalise(params["reference"])[:32])
-        for name, lookup in (
-            ("updated_since", "updated_at__gte"),
-            ("created_since", "created_at__gte"),
-        ):
-            since = _since(request, name)
-            if since is not None:
-                found = found.filter(**{lookup: since})
-        limit = _limit(request)
-        page = list(found.filter(pk__gt=_after(request)).order_by("pk")[: limit + 1])
+        if query.get("reference"):
+            found = found.filter(process_id=process_id.normalise(query["reference"])[:32])
+        if "updated_since" in query:
+            found = found.filter(updated_at__gte=query["updated_since"])
+        if "created_since" in query:
+            found = found.filter(created_at__gte=query["created_since"])
+        limit = query["limit"]
+        page = list(found.filter(pk__gt=query["after"]).order_by("pk")[: limit + 1])
         has_more = len(page) > limit
         page = page[:limit]
         self.log_read([case.pk for case in page])
@@ -212,9 +226,9 @@ class CaseList(ApiView):
             "next_after": page[-1].pk if has_more else None,
         }
         if has_more:
-            query = params.copy()
-            query["after"] = str(page[-1].pk)
-            body["next"] = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+            params = request.query_params.copy()
+            params["after"] = str(page[-1].pk)
+            body["next"] = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
         return Response(body)
 
     @extend_schema(
@@ -334,12 +348,7 @@ class CaseTransitionRun(ApiView):
         "problem lists the ones that are).",
         request=TransitionInput,
         parameters=[schema.IF_MATCH, schema.IDEMPOTENCY_KEY],
-        responses={
-            200: schema.CaseSchema,
-            **schema.ERRORS,
-            **schema.WRITE_ERRORS,
-            **schema.IDEMPOTENCY_ERRORS,
-        },
+        responses={200: schema.CaseSchema, **schema.ERRORS, **schema.WRITE_ERRORS},
         tags=["transitions"],
     )
     @idempotent
@@ -511,27 +520,24 @@ def case_resource_view(resource):
 
 
 class EventFeed(ApiView):
+    query_forms = {"GET": FeedQuery}
+
     @extend_schema(
         summary="Every case event this key may see, in the order they happened",
         description="Pass the last `sequence` you have as `after` (0 to start). Sequences "
         "only grow, in commit order: an event is never added before one you have read. The "
         "staff-only record (`reason`, `data`) is included for keys with `cases:internal`.",
-        parameters=[
-            OpenApiParameter("after", int, description="The last sequence you have; 0 to start."),
-            OpenApiParameter(
-                "limit", int, description=f"At most {MAX_PAGE_SIZE}; {PAGE_SIZE} if not given."
-            ),
-            OpenApiParameter("service", str, enum=Service.values),
-        ],
+        parameters=[FeedQuery],
         responses={200: schema.FeedPageSchema, **schema.ERRORS},
         tags=["events"],
     )
     def get(self, request):
-        after, limit = _after(request), _limit(request)
+        query = _query(request, FeedQuery)
+        after, limit = query["after"], query["limit"]
         key = key_of(request)
         feed.publish()
         entries = FeedEntry.objects.filter(organisation_id=key.organisation_id, sequence__gt=after)
-        service = key.service or request.query_params.get("service")
+        service = key.service or query.get("service")
         if service:
             entries = entries.filter(service=service)
         page = list(entries.select_related("event__case").order_by("sequence")[: limit + 1])

@@ -118,8 +118,4 @@ class Migration(migrations.Migration):
             model_name='idempotencyrecord',
             constraint=models.UniqueConstraint(fields=('api_key', 'key'), name='one_record_per_key'),
         ),
-        migrations.RunPython(
-            lambda apps, schema_editor: apps.get_model("cases", "FeedState").objects.create(pk=1),
-            migrations.RunPython.noop,
-        ),
     ]
