@@ -4,6 +4,8 @@ with `cases.api.representations`. Errors are problems (`cases.api.errors`)."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
@@ -140,7 +142,10 @@ class StrictDateTime(serializers.DateTimeField):
             parsed = None
         if parsed is None or parsed.tzinfo is None:
             self.fail("invalid", format="an ISO 8601 date and time with its offset")
-        return parsed
+        try:  # in UTC: the database takes offsets only up to 15:59
+            return parsed.astimezone(UTC)
+        except OverflowError:  # the first or last moments of the calendar, moved past it
+            self.fail("invalid", format="a date and time between the years 1 and 9999")
 
 
 class PageQuery(serializers.Serializer):

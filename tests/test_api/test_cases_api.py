@@ -247,3 +247,12 @@ def test_the_case_list_costs_the_same_queries_for_10_and_100_rows(api, north):
     ten = _queries(api, "/api/v1/cases?limit=10")
     hundred = _queries(api, "/api/v1/cases?limit=100")
     assert ten == hundred == 6
+
+
+@pytest.mark.parametrize(
+    "when", ["1971-06-01T16:10:14+23:52", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
+)
+def test_a_since_with_any_offset_is_answered_not_a_server_error(api, north, when):
+    new_case(north)
+    response = api.get("/api/v1/cases", {"updated_since": when})
+    assert response.status_code in (200, 400)
