@@ -25,4 +25,7 @@ def record_access(request, case_ids, action: str, *, api_key=None) -> None:
         )
         for case_id in case_ids
     ]
-    AccessLog.objects.bulk_create(rows, batch_size=1000)
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)  # one INSERT, no transaction around it
+    else:
+        AccessLog.objects.bulk_create(rows, batch_size=1000)

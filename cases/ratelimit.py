@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import connection
 
 from cases.models import RateWindow
 
@@ -46,7 +46,7 @@ def _windowed(key: str, seconds: int) -> str:
 def claim(key: str, seconds: int, *, now: float | None = None) -> int:
     """Counts one event for `key` in the current `seconds`-long window; the count so far."""
     number, ends_at = _window(seconds, time.time() if now is None else now)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # one statement: atomic by itself
         cursor.execute(_upsert_sql(), [_windowed(key, seconds), number, ends_at])
         return cursor.fetchone()[0]
 

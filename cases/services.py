@@ -106,12 +106,11 @@ def case_create(
     config = organisation.service_configs.filter(service=service).first()
     if config is None or not config.enabled:
         raise CaseValidationError({"service": [f"{organisation} does not offer this service"]})
-    unknown = set(applicant) - set(APPLICANT_FIELDS)
-    if unknown:
-        raise CaseValidationError({field: ["Unknown field"] for field in sorted(unknown)})
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {
+        field: ["Unknown field"] for field in sorted(set(applicant) - set(APPLICANT_FIELDS))
+    }
     try:
-        applicant = clean_applicant(applicant)
+        applicant = clean_applicant({k: v for k, v in applicant.items() if k in APPLICANT_FIELDS})
     except CaseValidationError as exc:
         errors.update(exc.errors)
     form = workflow.AnswersForm(data=answers)

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from cases.admin.scoping import ScopedAdmin, ScopedCouncilFilter, administers
-from cases.api.keys import api_key_revoke, issue
+from cases.api.keys import api_key_revoke, forget, issue
 from cases.models import ApiKey, Organisation
 from cases.ukdates import UKDateField, long_datetime
 
@@ -97,6 +97,7 @@ class ApiKeyAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             obj.save(update_fields=["name", "expires_at"])
+            forget(obj)  # this process checks it afresh; the others within TRUSTED_FOR
             return
         obj.created_by = request.user
         request._new_api_key = issue(obj)

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from cases.api.errors import ProblemError
 from cases.models import IdempotencyRecord
+from config.jsonsafe import storable
 
 KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 KEEP = timedelta(hours=24)
@@ -51,7 +52,7 @@ def idempotent(method):
         else:
             IdempotencyRecord.objects.filter(pk=record.pk).update(
                 status=response.status_code,
-                response=response.data,
+                response=storable(response.data),  # a refusal may quote a NUL back
                 headers={h: response[h] for h in KEPT_HEADERS if h in response},
             )
         return response

@@ -11,7 +11,6 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +20,7 @@ from cases.api import schema
 from cases.api.auth import BearerKeyAuthentication, HasScope, PerKeyThrottle, actor_of, key_of
 from cases.api.errors import ProblemError
 from cases.api.idempotency import idempotent
+from cases.api.parsers import JSONParser
 from cases.api.representations import (
     case_repr,
     event_repr,
@@ -28,7 +28,6 @@ from cases.api.representations import (
     step_repr,
     timeline_repr,
 )
-from cases.applicants import APPLICANT_FIELDS
 from cases.audit import record_access
 from cases.errors import CaseConflict, CaseNotAllowed, CaseValidationError
 from cases.models import AccessLog, ApiKey, Case, CaseEvent, FeedEntry, Service
@@ -76,11 +75,11 @@ class ApiView(APIView):
 
     def get_case(self, case_id: str, *, related=("assigned_to",)) -> Case:
         """The case, by its process ID however it is written (spaces, hyphens, case)."""
-        found = self.cases().select_related("organisation", *related)
-        case = found.filter(process_id=process_id.normalise(case_id)[:32]).first()
-        if case is None:
-            raise NotFound("There is no case with that ID that this key can see.")
-        return case
+        found = self.cases().select_related(*related)
+        try:
+            return found.get(process_id=process_id.normalise(case_id)[:32])
+        except Case.DoesNotExist:
+            raise NotFound("There is no case with that ID that this key can see.") from None
 
     def log_read(self, case_ids) -> None:
         record_access(
@@ -264,7 +263,7 @@ class CaseList(ApiView):
         except CaseValidationError as exc:  # name the applicant's fields as they were sent
             raise CaseValidationError(
                 {
-                    f"applicant.{k}" if k in APPLICANT_FIELDS or k == "contact_preference" else k: v
+                    k if k == "service" or k.startswith("answers.") else f"applicant.{k}": v
                     for k, v in exc.errors.items()
                 }
             ) from None
@@ -303,7 +302,7 @@ class CaseTimeline(ApiView):
         tags=["cases"],
     )
     def get(self, request, case_id: str):
-        case = self.get_case(case_id)
+        case = self.get_case(case_id, related=("organisation",))
         return Response(timeline_repr(case_timeline(case)))
 
 

@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from cases.api import keys
 from cases.api.keys import api_key_create
 from cases.models import ApiKey
 from tests.factories import council
@@ -20,6 +21,13 @@ def client_for(text: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {text}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def _trust_no_key_from_another_test():
+    keys._trusted.clear()
+    yield
+    keys._trusted.clear()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from cases.api import keys
 from cases.api.keys import api_key_revoke
 from cases.models import ApiKey, Case, CaseEvent, Service
 from tests.factories import make_case, new_case
@@ -103,6 +104,26 @@ def test_a_revoked_or_expired_key_is_401(north):
 
     old = make_key(north, expires_at=timezone.now() - timedelta(seconds=1))
     assert client_for(old).get("/api/v1/cases").status_code == 401
+
+
+def test_a_key_revoked_by_another_process_stops_within_the_trust_window(north, monkeypatch):
+    text = make_key(north)
+    clock = [1000.0]
+    monkeypatch.setattr(keys.time, "monotonic", lambda: clock[0])
+    assert client_for(text).get("/api/v1/cases").status_code == 200
+    ApiKey.objects.update(revoked_at=timezone.now())  # as another server process does
+    clock[0] += keys.TRUSTED_FOR - 1
+    assert client_for(text).get("/api/v1/cases").status_code == 200
+    clock[0] += 1
+    assert client_for(text).get("/api/v1/cases").status_code == 401
+
+
+def test_an_expiry_is_kept_even_by_a_trusted_key(north, monkeypatch):
+    text = make_key(north, expires_at=timezone.now() + timedelta(seconds=5))
+    assert client_for(text).get("/api/v1/cases").status_code == 200
+    later = timezone.now() + timedelta(seconds=6)
+    monkeypatch.setattr("cases.models.timezone.now", lambda: later)
+    assert client_for(text).get("/api/v1/cases").status_code == 401
 
 
 def test_the_right_secret_is_needed_not_only_the_prefix(north):
