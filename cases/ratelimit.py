@@ -5,6 +5,9 @@ seconds (a second for Notify sends, a quarter of an hour for citizens' lookups a
 sign-ins) and returns the count so far: one upsert. Each window row knows when it ends,
 so `prune` removes only windows that are over, whatever their size.
 
+`claim_some` is `claim` for a limit far above one event: a process writes its count every
+few events, so a busy API key costs an upsert every dozen requests, not every request.
+
 `acquire` blocks until an event may happen at no more than `limit` a second; `pause`
 fills the coming seconds, so every process holds off (Notify answering 429). 49 a second
 keeps any 60-second span — which touches at most 61 one-second windows — under Notify's
@@ -13,6 +16,7 @@ keeps any 60-second span — which touches at most 61 one-second windows — und
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -27,8 +31,8 @@ def _upsert_sql() -> str:
         q(n) for n in (RateWindow._meta.db_table, "key", "window", "count", "ends_at")
     )
     # Quoted identifiers only; the values are query parameters.
-    sql = "INSERT INTO {t} ({k}, {w}, {c}, {e}) VALUES (%s, %s, 1, %s) ON CONFLICT ({k}, {w}) "
-    sql += "DO UPDATE SET {c} = {t}.{c} + 1 RETURNING {c}"
+    sql = "INSERT INTO {t} ({k}, {w}, {c}, {e}) VALUES (%s, %s, %s, %s) ON CONFLICT ({k}, {w}) "
+    sql += "DO UPDATE SET {c} = {t}.{c} + EXCLUDED.{c} RETURNING {c}"
     return sql.format(t=table, k=key, w=window, c=count, e=ends)
 
 
@@ -43,12 +47,37 @@ def _windowed(key: str, seconds: int) -> str:
     return key if seconds == 1 else f"{key}/{seconds}s"
 
 
-def claim(key: str, seconds: int, *, now: float | None = None) -> int:
-    """Counts one event for `key` in the current `seconds`-long window; the count so far."""
+def claim(key: str, seconds: int, *, now: float | None = None, events: int = 1) -> int:
+    """Counts `events` more for `key` in the current `seconds`-long window; the count so far."""
     number, ends_at = _window(seconds, time.time() if now is None else now)
     with connection.cursor() as cursor:  # one statement: atomic by itself
-        cursor.execute(_upsert_sql(), [_windowed(key, seconds), number, ends_at])
+        cursor.execute(_upsert_sql(), [_windowed(key, seconds), number, events, ends_at])
         return cursor.fetchone()[0]
+
+
+# This process's events not yet written, by windowed key: (window, count seen, unwritten).
+_unwritten: dict[str, tuple[int, int, int]] = {}
+_unwritten_lock = threading.Lock()
+
+
+def claim_some(key: str, seconds: int, *, limit: int, now: float | None = None) -> int:
+    """`claim` for a limit of `limit` a window, writing this process's events every
+    `limit // 100` (at most 20) while far under the limit and every one near it. The count
+    returned is short by at most the other processes' unwritten events: fewer than that
+    batch each."""
+    now = time.time() if now is None else now
+    number, _ends = _window(seconds, now)
+    batch = max(1, min(20, limit // 100))
+    name = _windowed(key, seconds)
+    with _unwritten_lock:
+        window, seen, unwritten = _unwritten.get(name, (number, 0, 0))
+        if window != number:  # a new window: what the old one had no longer counts
+            seen, unwritten = 0, 0
+        unwritten += 1
+        if unwritten >= batch or seen + unwritten + batch > limit:
+            seen, unwritten = claim(key, seconds, now=now, events=unwritten), 0
+        _unwritten[name] = (number, seen, unwritten)
+        return seen + unwritten
 
 
 def count(key: str, seconds: int, *, now: float | None = None) -> int:

@@ -234,12 +234,15 @@ def notifications_create_for_event(
     *, case: Case, event: str, case_event: CaseEvent | None = None, message: str = ""
 ) -> list[Notification]:
     """The outbox rows for a case event: one per channel the citizen chose."""
+    channels = channels_for(case)
+    if not channels:
+        return []  # the values are worked out only for someone
     values = case_values(case, message)
     return [
         create_notification(
             case=case, event=event, channel=channel, personalisation=values, case_event=case_event
         )
-        for channel in channels_for(case)
+        for channel in channels
     ]
 
 

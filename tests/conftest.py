@@ -16,3 +16,11 @@ def _test_settings(settings, tmp_path):
     """Uploaded files go to a throwaway folder; passwords hash fast."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_events_left_unwritten_by_another_test():
+    """The rate limiter's per-process tally starts empty (its rows are rolled back)."""
+    from cases import ratelimit
+
+    ratelimit._unwritten.clear()

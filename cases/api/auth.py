@@ -12,7 +12,7 @@ from rest_framework import authentication, exceptions, permissions, throttling
 from cases.actors import Actor
 from cases.api import keys
 from cases.models import ApiKey
-from cases.ratelimit import claim
+from cases.ratelimit import claim_some
 
 
 class ApiKeyUser:
@@ -86,8 +86,9 @@ def scope_for(view, method: str) -> str:
 
 
 class PerKeyThrottle(throttling.BaseThrottle):
-    """API_REQUESTS_PER_MINUTE per key, counted in the database (so every process shares
-    the count); a refused request is told when to try again (`Retry-After`)."""
+    """API_REQUESTS_PER_MINUTE per key, counted in the database so every process shares
+    the count (`claim_some`: written every few requests while far under the limit, every
+    one near it); a refused request is told when to try again (`Retry-After`)."""
 
     window = 60
 
@@ -96,8 +97,8 @@ class PerKeyThrottle(throttling.BaseThrottle):
         if not isinstance(key, ApiKey):
             return True
         self.now = time.time()
-        count = claim(f"api-key:{key.pk}", self.window, now=self.now)
-        return count <= settings.API_REQUESTS_PER_MINUTE
+        limit = settings.API_REQUESTS_PER_MINUTE
+        return claim_some(f"api-key:{key.pk}", self.window, limit=limit, now=self.now) <= limit
 
     def wait(self) -> float:
         return max(1, math.ceil(self.window - self.now % self.window))

@@ -21,8 +21,17 @@ def when(value) -> str | None:
     return value.isoformat() if value else None
 
 
+_ID = "CASE-ID"  # stands for a process ID in a reversed URL (IDs have no hyphen)
+
+
 def case_url(request, case: Case, name: str = "api:case") -> str:
-    return request.build_absolute_uri(reverse(name, args=[case.process_id]))
+    """The absolute URL of one of a case's resources. Reversed once a request for each
+    name, not once a case: a page of cases would spend most of its time here."""
+    urls = request.__dict__.setdefault("_case_urls", {})
+    if name not in urls:
+        urls[name] = request.build_absolute_uri(reverse(name, args=[_ID])).split(_ID)
+    before, after = urls[name]
+    return f"{before}{case.process_id}{after}"
 
 
 def case_repr(request, case: Case) -> dict:

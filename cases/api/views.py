@@ -200,7 +200,7 @@ class CaseList(ApiView):
     )
     def get(self, request):
         query = _query(request, CaseListQuery)
-        found = self.cases().select_related("organisation", "assigned_to")
+        found = self.cases().select_related("assigned_to")
         for name in ("service", "state", "stage"):
             if query.get(name):
                 found = found.filter(**{name: query[name]})
@@ -365,7 +365,7 @@ class CaseTransitionRun(ApiView):
         expected = _version_in(request.headers.get("If-Match"))
         actor = actor_of(request)
         try:
-            services.case_transition(
+            case = services.case_transition(
                 case=case.pk,
                 transition=name,
                 actor=actor,
@@ -387,7 +387,6 @@ class CaseTransitionRun(ApiView):
             now = Case.objects.get(pk=case.pk)
             allowed = [n for n, _s in services.allowed_transitions(now, actor)]
             raise ProblemError("not_allowed_now", str(exc), allowed=allowed) from None
-        case = self.get_case(case.process_id)
         return Response(case_repr(request, case), headers={"ETag": _etag(case)})
 
 

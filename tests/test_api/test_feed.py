@@ -152,9 +152,9 @@ def test_a_feed_page_costs_the_same_queries_for_5_and_50_events(api, north):
             assert len(api.get(f"/api/v1/events?limit={limit}").json()["data"]) == limit
         return len(queries)
 
-    # The rate limit's count, publishing (a savepoint, the state and the new events; on
-    # PostgreSQL the lock, the horizon and the state's update too) and the page itself.
-    expected = 9 if connection.vendor == "postgresql" else 6
+    # Publishing (a savepoint, the state and the new events; on PostgreSQL the lock, the
+    # horizon and the state's update too) and the page itself.
+    expected = 8 if connection.vendor == "postgresql" else 5
     assert cost(5) == cost(50) == expected
 
 

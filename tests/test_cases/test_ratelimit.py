@@ -154,3 +154,29 @@ def test_pruning_removes_a_window_once_it_is_over():
 
     assert ratelimit.prune(now=ends - 1) == 0
     assert ratelimit.prune(now=ends) == 1
+
+
+def test_claim_some_writes_a_batch_at_a_time_far_from_the_limit_and_each_event_near_it():
+    now = 1_000_000.0
+    shared = lambda: RateWindow.objects.get().count  # noqa: E731
+    seen = [ratelimit.claim_some("api", 60, limit=1000, now=now) for _ in range(25)]
+    assert seen == list(range(1, 26))  # what this process counts is exact
+    assert shared() == 20  # written every tenth (1000 // 100)
+    # Another process's events come in with the next write.
+    ratelimit.claim("api", 60, now=now, events=960)
+    seen = [ratelimit.claim_some("api", 60, limit=1000, now=now) for _ in range(5)]
+    assert seen == [26, 27, 28, 29, 990]
+    # Near the limit every event is written, so it holds to the event.
+    assert [ratelimit.claim_some("api", 60, limit=1000, now=now) for _ in range(3)] == [
+        991,
+        992,
+        993,
+    ]
+    assert shared() == 993
+
+
+def test_claim_some_is_exact_for_a_small_limit_and_starts_afresh_each_window():
+    now = 1_000_000.0 - 1_000_000.0 % 60
+    assert [ratelimit.claim_some("k", 60, limit=3, now=now) for _ in range(4)] == [1, 2, 3, 4]
+    assert RateWindow.objects.get().count == 4
+    assert ratelimit.claim_some("k", 60, limit=3, now=now + 60) == 1
