@@ -88,6 +88,7 @@ def repair_days(count: int) -> list[str]:
 # (method, path with {pk} and {id} for the case, body with {day} for a repair date)
 REQUESTS = {
     "trivial view": ("GET", "/bench/trivial", ""),
+    "logged read floor": ("GET", "/bench/read/{id}", ""),
     "API case detail": ("GET", "/api/v1/cases/{id}", ""),
     "API case list (50)": ("GET", "/api/v1/cases?limit=50", ""),
     "plain write view": ("POST", "/bench/write?case={pk}", ""),
