@@ -8,9 +8,14 @@ class CaseError(Exception):
 
 
 class CaseNotAllowed(CaseError):
-    """The state machine does not allow this transition now."""
+    """The state machine does not allow this transition now; `allowed` names the ones the
+    actor could take instead, when they were worked out."""
 
     status = 409
+
+    def __init__(self, message: str, *, allowed: list[str] | None = None):
+        self.allowed = allowed
+        super().__init__(message)
 
 
 class CasePermissionDenied(CaseError):
@@ -21,6 +26,15 @@ class CaseConflict(CaseError):
     """Someone else changed the case first."""
 
     status = 409
+
+
+class CaseStale(CaseConflict):
+    """The version of the case the caller saw (a form's hidden field, an API `If-Match`)
+    is not the current one: nothing was changed."""
+
+    def __init__(self, message: str, *, current_version: int):
+        self.current_version = current_version
+        super().__init__(message)
 
 
 class CaseValidationError(CaseError):

@@ -35,6 +35,7 @@ from cases.errors import (
     CaseError,
     CaseNotAllowed,
     CasePermissionDenied,
+    CaseStale,
     CaseValidationError,
 )
 from cases.models import Case, CaseEvent, ContactPreference, Follower, Organisation
@@ -50,6 +51,7 @@ __all__ = [  # the errors and the actor are part of this module's interface
     "CaseError",
     "CaseNotAllowed",
     "CasePermissionDenied",
+    "CaseStale",
     "CaseValidationError",
 ]
 
@@ -74,17 +76,33 @@ def allowed_transitions(case: Case, actor: Actor | None = None) -> list[tuple[st
     return result
 
 
-def _not_allowed_message(case: Case, transition: str, actor: Actor) -> str:
+def _not_allowed(case: Case, transition: str, actor: Actor) -> CaseNotAllowed:
     meta = step_of(case, transition)
     label = str(meta.label) if meta else transition
-    options = [str(m.label) for _name, m in allowed_transitions(case, actor)]
-    if options:
-        then = "From there you can: " + ", ".join(options) + "."
+    allowed = allowed_transitions(case, actor)
+    if allowed:
+        then = "From there you can: " + ", ".join(str(m.label) for _n, m in allowed) + "."
     elif case.is_closed:
         then = "The case is closed."
     else:
         then = "You cannot change it from there."
-    return f"This case is '{case.state_label}', so '{label}' is not possible. {then}"
+    return CaseNotAllowed(
+        f"This case is '{case.state_label}', so '{label}' is not possible. {then}",
+        allowed=[name for name, _m in allowed],
+    )
+
+
+def _expect_version(locked: Case, expected_version: int | None) -> None:
+    """Refuses the change if the caller saw another version of the case (None: no check)."""
+    if expected_version is not None and locked.version != expected_version:
+        raise CaseStale(
+            gettext(
+                "Someone else changed this case while you were looking at it. It is now "
+                "'%(state)s'. Check the case and try again."
+            )
+            % {"state": locked.state_label},
+            current_version=locked.version,
+        )
 
 
 # --- Creating a case ---------------------------------------------------------------------
@@ -243,7 +261,7 @@ def case_transition(
     """Runs one transition of the case's workflow, with everything around it.
 
     `expected_version` is the version the caller saw (a form's hidden field, an API
-    If-Match): if the case has changed since, nothing happens and CaseConflict is raised.
+    If-Match): if the case has changed since, nothing happens and CaseStale is raised.
     """
     reason, message = (reason or "").strip(), (message or "").strip()
     with transaction.atomic():
@@ -256,17 +274,10 @@ def case_transition(
         if actor.kind not in meta.actors:
             who = ", ".join(sorted(kind.label.lower() for kind in meta.actors))
             raise CasePermissionDenied(f"Only a {who} can '{meta.label}'.")
-        if expected_version is not None and locked.version != expected_version:
-            raise CaseConflict(
-                gettext(
-                    "Someone else changed this case while you were looking at it. It is now "
-                    "'%(state)s'. Check the case and try again."
-                )
-                % {"state": locked.state_label}
-            )
+        _expect_version(locked, expected_version)
         method = getattr(locked, transition)
         if not can_proceed(method):
-            raise CaseNotAllowed(_not_allowed_message(locked, transition, actor))
+            raise _not_allowed(locked, transition, actor)
 
         errors: dict[str, list[str]] = {}
         for name, value in (("reason", reason), ("message", message)):
@@ -350,7 +361,12 @@ def case_mark_overdue(*, case: Case | int, actor: Actor) -> Case | None:
 
 
 def case_set_contact_preference(
-    *, case: Case | int, preference: str, actor: Actor, reason: str = ""
+    *,
+    case: Case | int,
+    preference: str,
+    actor: Actor,
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> Case:
     """Changes how the citizen is contacted (portal form, SMS STOP, caseworker on the phone)."""
     if preference not in ContactPreference.values:
@@ -361,6 +377,7 @@ def case_set_contact_preference(
         locked = case_lock(case)
         if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
+        _expect_version(locked, expected_version)
         needs_for: dict[str, tuple[str, str]] = {
             ContactPreference.EMAIL: ("email", gettext("We do not have an email address for you")),
             ContactPreference.SMS: ("phone", gettext("We do not have a mobile number for you")),
@@ -430,12 +447,15 @@ def case_record_refund(
         )
 
 
-def case_assign(*, case: Case | int, assignee, actor: Actor) -> Case:
+def case_assign(
+    *, case: Case | int, assignee, actor: Actor, expected_version: int | None = None
+) -> Case:
     """Gives the case to a caseworker of its council (or to nobody, with None)."""
     with transaction.atomic():
         locked = case_lock(case)
         if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
+        _expect_version(locked, expected_version)
         if assignee is not None and not (
             assignee.is_active
             and (

@@ -19,6 +19,7 @@ from cases.errors import (
     CaseError,
     CaseNotAllowed,
     CasePermissionDenied,
+    CaseStale,
     CaseValidationError,
 )
 from config.logging import current_request_id
@@ -151,7 +152,11 @@ def _case_problem(exc: CaseError) -> dict:
     if isinstance(exc, CasePermissionDenied):
         return problem("permission_denied", str(exc))
     if isinstance(exc, CaseNotAllowed):
-        return problem("not_allowed_now", str(exc))
+        if exc.allowed is None:
+            return problem("not_allowed_now", str(exc))
+        return problem("not_allowed_now", str(exc), allowed=exc.allowed)
+    if isinstance(exc, CaseStale):
+        return problem("precondition_failed", str(exc), current_version=exc.current_version)
     if isinstance(exc, CaseConflict):
         return problem("conflict", str(exc))
     return problem("invalid", str(exc))

@@ -277,3 +277,61 @@ def test_a_create_names_every_problem_at_once_as_it_was_sent(api, north):
         "applicant.nickname",
     ]
     assert not Case.objects.exists()
+
+
+def test_a_name_from_another_council_is_refused_as_an_unknown_one_is(api, north, south):
+    case = new_case(north)
+    caseworker(south, username="sid")
+    url = f"/api/v1/cases/{case.process_id}/assignee"
+    elsewhere = api.put(url, {"username": "sid"}, format="json")
+    unknown = api.put(url, {"username": "nobody"}, format="json")
+    assert elsewhere.status_code == unknown.status_code == 400
+    assert elsewhere.json()["errors"] == unknown.json()["errors"]
+    assert Case.objects.get(pk=case.pk).assigned_to is None
+
+
+@pytest.mark.parametrize("field", ["assignee", "contact-preference"])
+def test_a_stale_if_match_on_a_field_is_412_with_the_version_and_writes_nothing(api, north, field):
+    case = new_case(north)
+    caseworker(north, username="cath")
+    body = {"username": "cath"} if field == "assignee" else {"contact_preference": "none"}
+    events = CaseEvent.objects.filter(case=case).count()
+    response = api.put(
+        f"/api/v1/cases/{case.process_id}/{field}",
+        body,
+        format="json",
+        HTTP_IF_MATCH=f'"{case.version + 1}"',
+    )
+    assert response.status_code == 412
+    assert response.json()["current_version"] == case.version
+    assert CaseEvent.objects.filter(case=case).count() == events
+    fresh = Case.objects.get(pk=case.pk)
+    assert (fresh.version, fresh.assigned_to_id, fresh.contact_preference) == (
+        case.version,
+        None,
+        case.contact_preference,
+    )
+
+
+def test_if_match_is_checked_under_the_lock_not_on_the_read_before_it(api, north, monkeypatch):
+    from django.db.models import F
+
+    from cases import services
+
+    case = new_case(north)
+    lock = services.case_lock
+
+    def changed_just_before_the_lock(found):  # another caseworker, between read and lock
+        Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
+        return lock(found)
+
+    monkeypatch.setattr(services, "case_lock", changed_just_before_the_lock)
+    response = api.put(
+        f"/api/v1/cases/{case.process_id}/contact-preference",
+        {"contact_preference": "none"},
+        format="json",
+        HTTP_IF_MATCH=f'"{case.version}"',
+    )
+    assert response.status_code == 412
+    assert response.json()["current_version"] == case.version + 1
+    assert Case.objects.get(pk=case.pk).contact_preference == case.contact_preference
