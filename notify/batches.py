@@ -462,7 +462,7 @@ def _insert(batch: Batch, chunk: list[Notification], *, expected: int) -> None:
     """Writes one chunk, if the batch still has exactly the rows this run expects: the
     batch row is locked, so two runs of the same batch cannot both write a chunk."""
     with transaction.atomic():
-        locked = Batch.objects.select_for_update().only("status").get(pk=batch.pk)
+        locked = Batch.objects.select_for_update(of=("self",)).only("status").get(pk=batch.pk)
         written = Notification.objects.filter(batch_id=batch.pk).count()
         if locked.status != Batch.Status.QUEUING or written != expected:
             raise BatchConflict(

@@ -259,7 +259,7 @@ def save_links(report: Report, *, clear_missing: bool = False) -> int:
     changed = 0
     with transaction.atomic():
         configs = list(
-            ServiceConfig.objects.select_for_update()
+            ServiceConfig.objects.select_for_update(of=("self",))
             .filter(organisation=report.organisation, enabled=True)
             .order_by("pk")
         )

@@ -43,7 +43,9 @@ def is_member(request) -> bool:
     return user.is_active and user.is_staff and (user.is_superuser or user.memberships.exists())
 
 
-DATE_PARTS = {"year": (1, 9999), "month": (1, 12), "day": (1, 31)}
+# What the date hierarchy can filter on: its range for a year ends at the next year's
+# start, so 9999, the last year Python has, is not one.
+DATE_PARTS = {"year": (1, 9998), "month": (1, 12), "day": (1, 31)}
 
 
 class ScopedAdmin(admin.ModelAdmin):
