@@ -40,7 +40,7 @@ from cases.errors import (
 )
 from cases.models import Case, CaseEvent, ContactPreference, Follower, Organisation
 from cases.workflows import workflow_class
-from cases.workflows.base import ActorKind, CaseClosed, NotifyFollower, Step
+from cases.workflows.base import ActorKind, CaseClosed, Notify, NotifyFollower, Step
 from config.logging import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -477,6 +477,13 @@ def case_assign(
             shown=lambda user: user.get_username() if user else "",
         )
     return locked
+
+
+def case_send_link(*, case: Case) -> None:
+    """The citizen asked for the link to their case: it goes to the contact details on
+    record, by their chosen channel (the `case_link` message)."""
+    with transaction.atomic():
+        hooks.dispatch(Notify("case_link"), case=case)
 
 
 # --- Followers of a report ------------------------------------------------------------

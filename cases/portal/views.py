@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cases import hooks, process_id
+from cases import process_id, services
 from cases.audit import record_access
 from cases.links import link_is_valid, short_link_case
 from cases.models import AccessLog, Case, Organisation
@@ -17,7 +17,6 @@ from cases.portal import access
 from cases.portal.forms import LinkRequestForm, TrackForm
 from cases.selectors import case_timeline
 from cases.validators import normalise_phone, normalise_postcode
-from cases.workflows.base import Notify
 from config.net import client_ip
 
 NOT_FOUND = _(
@@ -104,7 +103,7 @@ def send_link(request):
             return render(request, "portal/too_many_attempts.html", status=429)
         case = Case.objects.select_related("organisation").filter(process_id=reference).first()
         if case is not None and access.link_may_be_sent(reference):
-            hooks.dispatch(Notify("case_link"), case=case)
+            services.case_send_link(case=case)
         shown = process_id.format_display(reference)
         return render(request, "portal/link_sent.html", {"reference": shown})
     status = 400 if form.errors else 200

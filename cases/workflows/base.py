@@ -104,7 +104,7 @@ class CaseClosed:
 
 @dataclass(frozen=True)
 class NotifyFollower:
-    """Raised by the portal (never declared): send one follower of a report the message
+    """Raised by `cases.services` (never declared): send one follower of a report the message
     for `event` (`follow_confirm`: the link that starts their updates)."""
 
     event: str
