@@ -68,10 +68,12 @@ def step_of(case: Case, transition: str) -> Step | None:
 
 def allowed_transitions(case: Case, actor: Actor | None = None) -> list[tuple[str, Step]]:
     """Transitions possible from the case's state (conditions met), for this actor if given."""
+    if actor is not None and not may_act_on(actor, case):
+        return []
     result = []
     for candidate in case.get_available_state_transitions():
         meta: Step = candidate.custom["step"]
-        if actor is None or (actor.kind in meta.actors and may_act_on(actor, case)):
+        if actor is None or actor.kind in meta.actors:
             result.append((candidate.name, meta))
     return result
 

@@ -33,6 +33,7 @@ from cases.services import (
     case_add_note,
     case_assign,
     case_transition,
+    step_of,
 )
 from cases.workflows.base import CASEWORKER, Step
 
@@ -219,7 +220,7 @@ class CasePage(ScopedAdmin):
         case = self.get_object(request, object_id)
         if case is None:
             raise Http404("No such case")
-        events = case.events.select_related("actor_user").order_by("-created_at", "-id")
+        events = case.events.order_by("-created_at", "-id")
         context = {
             **self.admin_site.each_context(request),
             "title": f"History of {case.reference}",
@@ -240,7 +241,7 @@ class CasePage(ScopedAdmin):
                 request, "The page was out of date. Check the case and try again.", messages.ERROR
             )
             return self._back(pk)
-        step = next((s for n, s in allowed_transitions(case) if n == name), None)
+        step = step_of(case, name)
         if step is not None and step.destructive and request.POST.get(CONFIRM) != "yes":
             self.message_user(
                 request,
@@ -313,10 +314,7 @@ class CasePage(ScopedAdmin):
 def describe(case: Case, event: CaseEvent) -> dict:
     """One event as a caseworker reads it: what happened, in words, by whom and when."""
     labels = case.STATE_LABELS
-    step = next(
-        (t.custom["step"] for t in case.get_all_state_transitions() if t.name == event.transition),
-        None,
-    )
+    step = step_of(case, event.transition) if event.transition else None
     what = step.label.en if step else event.get_kind_display()
     moved = event.from_state != event.to_state and event.to_state
     states = ""
