@@ -45,23 +45,24 @@ def test_a_transition_on_one_case_does_not_wait_for_a_lock_on_another_of_the_cou
     organisation = council()
     locked, other = (make_case(organisation, Service.BLUE_BADGE, bb.SUBMITTED) for _ in range(2))
     held, release = threading.Event(), threading.Event()
-    took = []
 
     def transition_other():
         assert held.wait(timeout=10)
-        started = time.monotonic()
         try:
-            return case_transition(
-                case=other.pk, transition="start_assessment", actor=Actor.caseworker(admin_user)
-            )
+            with transaction.atomic():
+                with connection.cursor() as cursor:  # waiting for any lock is an error
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                return case_transition(
+                    case=other.pk,
+                    transition="start_assessment",
+                    actor=Actor.caseworker(admin_user),
+                )
         finally:
-            took.append(time.monotonic() - started)
             release.set()  # only now may the first lock go
 
     results = run_in_threads(hold_lock_on(locked, until=release, held=held), transition_other)
 
     assert results[1].state == bb.IN_ASSESSMENT, results
-    assert took[0] < 5  # it never waited for the first case's lock (that waits 20 s)
 
 
 def test_reading_a_locked_case_and_logging_the_read_does_not_wait(admin_user):
@@ -160,4 +161,4 @@ def test_a_withdrawal_racing_the_paid_webhook_always_ends_consistently(admin_use
             assert "is not possible" in str(withdrawn)
             assert not notes.exists()
             endings["paid first, withdrawal refused"] += 1
-    assert sum(endings.values()) == ITERATIONS
+    assert all(endings.values()), endings  # the race was run both ways
