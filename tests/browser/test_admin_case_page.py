@@ -137,6 +137,7 @@ def test_the_next_step_comes_first_and_ending_a_case_needs_a_tick(page, north, e
     refuse.get_by_label("Reason (staff only)").fill("Not eligible")
     refuse.get_by_label("Message to the citizen").fill("Sorry")
     refuse.locator('input[type="submit"]').click()  # the browser asks for the tick first
+    expect(refuse.locator('input[type="checkbox"]:invalid')).to_have_count(1)  # not sent
     assert Case.objects.get(pk=case.pk).state == "submitted"
     refuse.get_by_role("checkbox").check()
     refuse.locator('input[type="submit"]').click()
