@@ -8,11 +8,13 @@ records the ID of the transaction that wrote it (`CaseEvent.tx`), and `publish` 
 entries only to events of transactions older than the oldest one still running (the
 snapshot's xmin): those have all committed or rolled back, and no event can ever join
 them. It takes them in (transaction, ID) order, then remembers where it stopped. One run
-at a time (an advisory lock on PostgreSQL; SQLite runs one write at a time anyway, and
-there the IDs are already in commit order).
+at a time (an advisory lock on PostgreSQL: a run that finds it taken leaves the work to
+the one holding it; SQLite runs one write at a time anyway, and there the IDs are already
+in commit order).
 
 `publish` runs before each read of the feed and every minute from the scheduler, so an
-event is in the feed within a request or a minute of its commit.
+event is in the feed within a request or a minute of its commit. A read that publishes
+nothing new writes nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ def publish() -> int:
         postgres = connection.vendor == "postgresql"
         if postgres:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+                if not cursor.fetchone()[0]:
+                    return 0  # another run is publishing: readers queue behind no one
                 cursor.execute(
                     "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
                     "pg_current_xact_id_if_assigned()::text::bigint"
@@ -44,6 +48,7 @@ def publish() -> int:
             window = Q(tx__gte=state.done_below, tx__lt=horizon) | Q(tx=own)
             events = CaseEvent.objects.filter(window, feed_entry__isnull=True)
             events = events.order_by("tx", "id")
+            moved = horizon > state.done_below
             state.done_below = max(state.done_below, horizon)
         else:
             events = CaseEvent.objects.filter(id__gt=state.last_event_id).order_by("id")
@@ -54,7 +59,7 @@ def publish() -> int:
         )
         if rows:
             state.last_event_id = max(state.last_event_id, max(row[0] for row in rows))
-        if rows or postgres:  # (on PostgreSQL the horizon moves on even with no events)
+        if rows or (postgres and moved):  # the horizon may move on with no events
             FeedState.objects.filter(pk=1).update(
                 done_below=state.done_below, last_event_id=state.last_event_id
             )
