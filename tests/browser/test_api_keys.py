@@ -1,6 +1,7 @@
 """A council admin makes an API key in the admin, copies it from the one page that shows
 it, and a real HTTP client uses it against the running site; revoking it in the admin
-stops it at once. A read-only member cannot make one."""
+stops it at once (in the process that revoked it; others within 30 s). A read-only
+member cannot make one."""
 
 import pytest
 import requests
