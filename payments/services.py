@@ -46,6 +46,7 @@ from payments.providers import (
     ProviderError,
     ProviderState,
     WebhookEvent,
+    provider_configured,
     provider_for,
 )
 
@@ -186,11 +187,7 @@ def provider_of(request: PaymentRequest):
 
 def payment_can_be_taken(request: PaymentRequest) -> bool:
     """Whether the council can take this payment online now (its provider is set up)."""
-    try:
-        provider_of(request)
-    except NotConfigured:
-        return False
-    return True
+    return provider_configured(request.provider, request.case.organisation.slug)
 
 
 def payment_start_checkout(

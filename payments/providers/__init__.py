@@ -91,13 +91,23 @@ WEBHOOK_SECRETS = {
 }
 
 
+def _api_key(name: str, council_slug: str) -> str:
+    variable = API_KEYS.get(name, "")
+    return secrets.council_secret(variable, council_slug) if variable else ""
+
+
+def provider_configured(name: str, council_slug: str) -> bool:
+    """Whether `provider_for` would give a client (without making one)."""
+    return bool(_api_key(name, council_slug)) or settings.LOCAL_BACKENDS
+
+
 def provider_for(name: str, council_slug: str):
     """The provider's client for a council: Stripe or GOV.UK Pay with the council's own
     key; the local provider where LOCAL_BACKENDS allows it; otherwise NotConfigured."""
     from payments.providers import govuk_pay, local, stripe
 
     variable = API_KEYS.get(name, "")
-    key = secrets.council_secret(variable, council_slug) if variable else ""
+    key = _api_key(name, council_slug)
     if key and name == "stripe":
         return stripe.StripeProvider(key)
     if key and name == "govuk_pay":
