@@ -5,6 +5,7 @@ how far it got. Not the messages to a report's followers."""
 from rest_framework import serializers
 
 from cases.api.extensions import CaseResource
+from cases.api.representations import when
 from notify.models import Notification
 
 
@@ -32,9 +33,9 @@ def rows(case) -> list[dict]:
             "language": n.language,
             "status": n.status,
             "fragments": n.fragments,
-            "created_at": n.created_at.isoformat(),
-            "sent_at": n.sent_at.isoformat() if n.sent_at else None,
-            "completed_at": n.completed_at.isoformat() if n.completed_at else None,
+            "created_at": when(n.created_at),
+            "sent_at": when(n.sent_at),
+            "completed_at": when(n.completed_at),
         }
         for n in found
     ]

@@ -5,6 +5,7 @@ refunded."""
 from rest_framework import serializers
 
 from cases.api.extensions import CaseResource
+from cases.api.representations import when
 from payments.models import PaymentRequest
 
 
@@ -31,9 +32,9 @@ def rows(case) -> list[dict]:
             "provider": p.provider,
             "status": p.status,
             "paid_pence": p.paid_pence,
-            "paid_at": p.paid_at.isoformat() if p.paid_at else None,
+            "paid_at": when(p.paid_at),
             "refunded_pence": p.refunded_pence,
-            "created_at": p.created_at.isoformat(),
+            "created_at": when(p.created_at),
         }
         for p in PaymentRequest.objects.filter(case=case).order_by("created_at")
     ]
