@@ -16,6 +16,7 @@ keeps any 60-second span — which touches at most 61 one-second windows — und
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from django.db import connection
 from cases.models import RateWindow
 
 
+@functools.cache
 def _upsert_sql() -> str:
     q = connection.ops.quote_name
     table, key, window, count, ends = (

@@ -78,7 +78,7 @@ def event_repr(event: CaseEvent, *, internal: bool, sequence: int | None = None)
     keys with the `cases:internal` scope."""
     body = {
         "id": event.pk,
-        "case": process_id_of(event),
+        "case": event.case.process_id,
         "kind": event.kind,
         "transition": event.transition or None,
         "from_state": event.from_state or None,
@@ -94,10 +94,6 @@ def event_repr(event: CaseEvent, *, internal: bool, sequence: int | None = None)
     if sequence is not None:
         body = {"sequence": sequence, **body}
     return body
-
-
-def process_id_of(event: CaseEvent) -> str:
-    return event.case.process_id
 
 
 def step_repr(name: str, step: Step, *, source=None, target=None) -> dict:
