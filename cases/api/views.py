@@ -302,6 +302,7 @@ class CaseTimeline(ApiView):
     )
     def get(self, request, case_id: str):
         case = self.get_case(case_id, related=("organisation",))
+        self.log_read([case.pk])
         return Response(timeline_repr(case_timeline(case)))
 
 
@@ -315,9 +316,10 @@ class CaseEvents(ApiView):
     )
     def get(self, request, case_id: str):
         case = self.get_case(case_id)
-        events = (
-            CaseEvent.objects.filter(case=case).select_related("case").order_by("created_at", "id")
-        )
+        events = list(CaseEvent.objects.filter(case=case).order_by("created_at", "id"))
+        for event in events:
+            event.case = case
+        self.log_read([case.pk])
         return Response({"data": [event_repr(e, internal=True) for e in events]})
 
 
@@ -514,6 +516,7 @@ class EventFeed(ApiView):
         page = list(entries.select_related("event__case").order_by("sequence")[: limit + 1])
         has_more = len(page) > limit
         page = page[:limit]
+        self.log_read(sorted({entry.event.case_id for entry in page}))  # messages, notes
         internal = self.may(INTERNAL)
         last = page[-1].sequence if page else after
         query = request.query_params.copy()
