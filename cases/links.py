@@ -9,13 +9,12 @@ has a way in.
 """
 
 import base64
-import hashlib
 import hmac
 import time
 
 from django.conf import settings
 from django.core import signing
-from django.utils.encoding import force_bytes
+from django.utils.crypto import salted_hmac
 
 LINK_SALT = "waymark.track-link"
 LINK_MAX_AGE = 60 * 60 * 24 * 60  # links in messages work for 60 days
@@ -35,19 +34,23 @@ def link_is_valid(case, token: str) -> bool:
     return value == case.process_id
 
 
-def _signature(message: str, purpose: str) -> str:
-    key = hashlib.sha256(force_bytes(f"{LINK_SALT}.{purpose}{settings.SECRET_KEY}")).digest()
-    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()
+def _signature(message: str, purpose: str, secret=None) -> str:
+    digest = salted_hmac(f"{LINK_SALT}.{purpose}", message, secret, algorithm="sha256").digest()
     return base64.urlsafe_b64encode(digest).decode()[:SHORT_SIGNATURE_LENGTH]
 
 
-def _short_signature(process_id: str, stamp: str) -> str:
-    return _signature(f"{process_id}.{stamp}", "short")
+def _signed(signature: str, message: str, purpose: str) -> bool:
+    """Whether `signature` is ours: by the secret key, or one it replaced (a key rotated
+    through SECRET_KEY_FALLBACKS keeps every link sent working)."""
+    return any(
+        hmac.compare_digest(signature.encode(), _signature(message, purpose, secret).encode())
+        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    )
 
 
 def short_link(case, *, now: float | None = None) -> str:
     stamp = signing.b62_encode(int(time.time() if now is None else now))
-    signature = _short_signature(case.process_id, stamp)
+    signature = _signature(f"{case.process_id}.{stamp}", "short")
     return f"{settings.SITE_URL}/t/{case.process_id}.{stamp}.{signature}"
 
 
@@ -57,7 +60,7 @@ def short_link_case(token: str, *, now: float | None = None) -> str | None:
     stamp, _, signature = rest.partition(".")
     if not (process_id and stamp and signature):
         return None
-    if not hmac.compare_digest(signature.encode(), _short_signature(process_id, stamp).encode()):
+    if not _signed(signature, f"{process_id}.{stamp}", "short"):
         return None
     try:
         issued = signing.b62_decode(stamp)
@@ -79,6 +82,6 @@ def follower_id(token: str) -> int | None:
     pk, _, signature = token.partition(".")
     if not pk.isdigit() or len(pk) > 18:
         return None
-    if not hmac.compare_digest(signature.encode(), _signature(pk, "follow").encode()):
+    if not _signed(signature, pk, "follow"):
         return None
     return int(pk)

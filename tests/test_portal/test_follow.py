@@ -206,6 +206,21 @@ def test_a_link_for_one_follower_does_not_open_another(client, report):
     assert links.follower_id(f"{int(pk) + 1}.{signature}") is None
 
 
+def test_links_sent_before_the_secret_key_is_rotated_keep_working(client, report, settings):
+    follow(client, report)
+    follower, case = Follower.objects.get(), Case.objects.get()
+    stop = links.follow_link(follower, "stop").split("/follow/")[1].split("/")[0]
+    short = links.short_link(case).split("/t/")[1]
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "rotated-" + old, [old]
+    assert links.follower_id(stop) == follower.pk
+    assert links.short_link_case(short) == case.process_id
+    assert stop not in links.follow_link(follower, "stop")  # new links: the new key
+    settings.SECRET_KEY_FALLBACKS = []  # once the old key is dropped, so are its links
+    assert links.follower_id(stop) is None
+    assert links.short_link_case(short) is None
+
+
 def test_a_stopped_follower_cannot_be_confirmed_again_from_an_old_link(client, report):
     follow(client, report)
     asked, follower = to_follower().get(), Follower.objects.get()
