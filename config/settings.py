@@ -24,6 +24,8 @@ if (BASE_DIR / ".env").is_file():
 DEBUG = env.bool("DEBUG", default=False)
 # The default key is only good for a laptop: `check --deploy` flags it (security.W009).
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-local-development-only")
+# Keys SECRET_KEY replaced, still accepted for what they signed (links sent, sessions).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
