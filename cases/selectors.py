@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cases import calendar
 from cases.models import Case, CaseEvent
+from cases.money import pounds
 from cases.ukdates import long_date
 from cases.workflows.base import Outcome, Stage, Text
 
@@ -87,7 +88,7 @@ def _entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
         return OVERDUE_TEXT.format(due=long_date(due))
     if event.kind == CaseEvent.Kind.REFUNDED:
         text = DUPLICATE_REFUNDED_TEXT if event.data.get("duplicate") else REFUNDED_TEXT
-        return text.format(amount=f"£{event.data.get('amount_pence', 0) / 100:.2f}")
+        return text.format(amount=pounds(event.data.get("amount_pence", 0)))
     meta = steps.get(event.transition)
     return str(meta.public) if meta and meta.public else ""
 
@@ -165,7 +166,7 @@ def case_timeline(case: Case) -> Timeline:
     action = case.CITIZEN_ACTIONS.get(case.state)
     if action is not None:
         actions.append(
-            {"slug": action.slug, "text": action.text.format(fee=f"£{case.fee_pence() / 100:.2f}")}
+            {"slug": action.slug, "text": action.text.format(fee=pounds(case.fee_pence()))}
         )
 
     return Timeline(

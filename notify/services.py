@@ -16,6 +16,7 @@ from django.utils import translation
 from cases import hooks
 from cases.links import follow_link, short_link, signed_link
 from cases.models import Channel, ContactPreference, Service
+from cases.money import pounds
 from cases.ukdates import long_date
 from cases.validators import normalise_postcode
 from cases.workflows.base import Notify, NotifyFollower
@@ -333,5 +334,5 @@ def sms_allowance(organisation, *, on: date | None = None) -> dict:
         "remaining": max(0, free - used),
         "beyond": beyond,
         "cost_pence": round(beyond * settings.SMS_FRAGMENT_PENCE, 2),
-        "cost": f"£{beyond * settings.SMS_FRAGMENT_PENCE / 100:,.2f}",
+        "cost": pounds(beyond * settings.SMS_FRAGMENT_PENCE),
     }

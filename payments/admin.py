@@ -18,13 +18,10 @@ from django.utils.html import format_html
 from cases.admin.case_page import reference_search
 from cases.admin.extensions import Attention, add_case_inline, add_dashboard_panel
 from cases.admin.scoping import MemberReadOnlyInline, ScopedAdmin, can_edit
+from cases.money import pounds
 from payments.models import PaymentRequest, ProviderEvent, Refund
 from payments.providers import ProviderError
 from payments.services import PaymentError, payment_refund
-
-
-def pounds(pence: int) -> str:
-    return f"£{pence / 100:.2f}"
 
 
 def _change_url(payment: PaymentRequest) -> str:

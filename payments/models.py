@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import PaymentProvider
+from cases.money import pounds
 
 
 class PaymentRequest(models.Model):
@@ -112,7 +113,7 @@ class PaymentRequest(models.Model):
 
     @property
     def amount_display(self) -> str:
-        return f"£{self.amount_pence / 100:.2f}"
+        return pounds(self.amount_pence)
 
     @property
     def is_payable(self) -> bool:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from cases import hooks
 from cases.models import CaseEvent
+from cases.money import pounds
 from cases.services import (
     Actor,
     CaseError,
@@ -563,7 +564,7 @@ def payment_refund(
             raise PaymentError("Only a paid fee can be refunded.")
         if amount_pence <= 0 or amount_pence > request.refundable_pence:
             raise PaymentError(
-                f"Enter an amount between £0.01 and £{request.refundable_pence / 100:.2f}"
+                f"Enter an amount between £0.01 and {pounds(request.refundable_pence)}"
             )
         number = request.refunds.count() + 1
         refund_id = provider_of(request).refund(

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from cases.models import ContactPreference, Organisation, Service, ServiceConfig
+from cases.money import pounds
 from cases.portal import drafts
 from cases.portal.drafts import Flow, QuestionForm, Step
 from cases.portal.evidence import JPEG, PDF, PNG, FileRule
@@ -349,10 +350,6 @@ def blue_badge_fee_pence(organisation: Organisation) -> int:
         organisation=organisation, service=Service.BLUE_BADGE
     ).first()
     return config.fee_pence if config is not None else 0
-
-
-def pounds(pence: int) -> str:
-    return f"£{pence / 100:,.2f}"
 
 
 # --- Check your answers ------------------------------------------------------------------
