@@ -7,7 +7,7 @@ two-factor where it is on) that answers 404 for a file of another council's case
 
 from django.contrib import admin
 from django.contrib.admin.utils import flatten
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -16,11 +16,8 @@ from django.views.decorators.http import require_safe
 from cases.admin.scoping import MemberReadOnlyInline, councils_of
 from cases.audit import record_access
 from cases.models import AccessLog, Evidence
-from cases.portal.evidence import name_for
+from cases.portal.evidence import IMAGES, KINDS, file_response
 from cases.ukdates import long_datetime
-
-KINDS = {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}
-IMAGES = ("image/jpeg", "image/png")  # shown on the case page as well as downloaded
 
 
 class EvidenceInline(MemberReadOnlyInline):
@@ -78,26 +75,11 @@ def download_view(request, pk: int):
     evidence = files.filter(pk=pk).first()
     if evidence is None:
         raise Http404("No such file")
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The file is missing from storage") from None
     shown = request.GET.get("inline") == "1" and evidence.content_type in IMAGES
-    response = FileResponse(
-        handle,
-        as_attachment=not shown,
-        filename=_safe_name(name_for(evidence.original_name, evidence.content_type)),
-        content_type=evidence.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
+    response = file_response(evidence, inline=shown)
     action = AccessLog.Action.VIEWED if shown else AccessLog.Action.DOWNLOADED
     record_access(request, [evidence.case_id], action)
     return response
-
-
-def _safe_name(name: str) -> str:
-    """The name for Content-Disposition: no control characters (a header cannot hold them)."""
-    return "".join(c if c.isprintable() else "_" for c in name) or "file"
 
 
 def download_path(admin_site):

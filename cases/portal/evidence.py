@@ -19,7 +19,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,6 +72,28 @@ def display_name(name: str) -> str:
     """The file's own name without any folders, as the citizen will recognise it."""
     base = posixpath.basename((name or "").replace("\\", "/")).strip()
     return base[-255:] or "file"
+
+
+IMAGES = (JPEG, PNG)  # shown in the page as well as downloaded
+
+
+def file_response(evidence: Evidence, *, inline: bool) -> FileResponse:
+    """The stored file: a photo shown in the page (`inline`), anything else downloaded with
+    the name the citizen gave it (see `name_for`; no control characters, which a header
+    cannot hold). 404 if storage has lost it."""
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("No such file") from None
+    name = name_for(evidence.original_name, evidence.content_type)
+    response = FileResponse(
+        handle,
+        as_attachment=not (inline and evidence.content_type in IMAGES),
+        filename="".join(c if c.isprintable() else "_" for c in name) or "file",
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def name_for(name: str, content_type: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -14,11 +14,9 @@ from django.views.decorators.http import require_safe
 from cases.models import Case, Service
 from cases.portal import access
 from cases.portal.apply import ELIGIBILITY_LABELS
-from cases.portal.evidence import JPEG, PNG, name_for
+from cases.portal.evidence import IMAGES, file_response, name_for
 from cases.portal.report import ISSUE_LABELS
 from cases.ukdates import long_date
-
-IMAGES = (JPEG, PNG)
 
 
 def _date(value) -> str:
@@ -76,15 +74,4 @@ def file(request, reference: str, pk: int):
     evidence = case.evidence.filter(pk=pk).first()
     if evidence is None:
         raise Http404("No such file")
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("No such file") from None
-    response = FileResponse(
-        handle,
-        as_attachment=evidence.content_type not in IMAGES,
-        filename=name_for(evidence.original_name, evidence.content_type),
-        content_type=evidence.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(evidence, inline=True)

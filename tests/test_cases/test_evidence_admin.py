@@ -1,9 +1,11 @@
 """Caseworkers see a case's evidence on its page and download it; nobody else can."""
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from cases.links import signed_link
 from cases.models import Evidence, Role
 from tests.factories import UserFactory, caseworker, council, new_case
 
@@ -168,3 +170,25 @@ def test_a_photo_is_shown_on_the_case_page_and_a_pdf_is_a_link(client, north, ev
     assert shown["Content-Disposition"].startswith("inline")
     assert shown["Content-Type"] == "image/png"
     assert pdf_inline["Content-Disposition"].startswith("attachment")  # a PDF never inline
+
+
+@pytest.mark.parametrize("where", ["admin", "portal"])
+def test_a_name_with_a_control_character_still_downloads(client, north, evidence, where):
+    # A header cannot hold one: the name is written with underscores instead.
+    Evidence.objects.filter(pk=evidence.pk).update(original_name="Award\nletter\x07.pdf")
+    case = evidence.case
+    if where == "admin":
+        client.force_login(caseworker(north))
+        url = download_url(evidence)
+    else:
+        client.get(signed_link(case).removeprefix(settings.SITE_URL))  # opens it here
+        url = reverse("portal:file", args=[case.process_id, evidence.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="Award_letter_.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_citizens_file_is_not_served_to_a_browser_that_has_not_opened_the_case(client, evidence):
+    url = reverse("portal:file", args=[evidence.case.process_id, evidence.pk])
+    assert client.get(url).status_code == 404
