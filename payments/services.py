@@ -528,26 +528,51 @@ def payment_refund_duplicate(
         reason = f"Paid twice: the second payment ({payment_id}) was refunded"
         if request.refunds.filter(duplicate_payment_id=payment_id).exists():
             return None
-        refund_id = provider_of(request).refund(
+        return _refund(
             request,
             amount_pence=amount_pence,
+            reason=reason,
             idempotency_key=f"waymark-duplicate-{request.pk}-{payment_id}"[:255],
+            actor=Actor.system("payments"),
             payment_id=payment_id,
         )
-        refund = Refund.objects.create(
-            payment_request=request,
-            amount_pence=amount_pence,
-            reason=reason,
-            provider_refund_id=refund_id,
-            duplicate_payment_id=payment_id,
-        )
-        case_record_refund(
-            case=request.case,
-            actor=Actor.system("payments"),
-            amount_pence=amount_pence,
-            reason=reason,
-            duplicate=True,
-        )
+
+
+def _refund(
+    request: PaymentRequest,
+    *,
+    amount_pence: int,
+    reason: str,
+    idempotency_key: str,
+    actor: Actor,
+    payment_id: str = "",
+) -> Refund:
+    """A refund through the provider, kept and put on the timeline; `payment_id`: of a
+    second payment of the fee (a duplicate), not of the fee's own. Inside the caller's
+    transaction, with the request and its case locked."""
+    refund_id = provider_of(request).refund(
+        request,
+        amount_pence=amount_pence,
+        idempotency_key=idempotency_key,
+        payment_id=payment_id,
+    )
+    refund = Refund.objects.create(
+        payment_request=request,
+        amount_pence=amount_pence,
+        reason=reason,
+        provider_refund_id=refund_id,
+        duplicate_payment_id=payment_id,
+        created_by=actor.user,
+    )
+    if not payment_id:
+        _record_refunded(request, request.refunded_pence + amount_pence)
+    case_record_refund(
+        case=request.case,
+        actor=actor,
+        amount_pence=amount_pence,
+        reason=reason,
+        duplicate=bool(payment_id),
+    )
     return refund
 
 
@@ -567,23 +592,10 @@ def payment_refund(
                 f"Enter an amount between £0.01 and {pounds(request.refundable_pence)}"
             )
         number = request.refunds.count() + 1
-        refund_id = provider_of(request).refund(
+        return _refund(
             request,
             amount_pence=amount_pence,
+            reason=reason,
             idempotency_key=f"waymark-refund-{request.pk}-{number}",
-        )
-        refund = Refund.objects.create(
-            payment_request=request,
-            amount_pence=amount_pence,
-            reason=reason,
-            provider_refund_id=refund_id,
-            created_by=user,
-        )
-        _record_refunded(request, request.refunded_pence + amount_pence)
-        case_record_refund(
-            case=request.case,
             actor=Actor.caseworker(user),
-            amount_pence=amount_pence,
-            reason=reason,
         )
-    return refund
