@@ -14,7 +14,15 @@ from django.utils.html import format_html, format_html_join
 
 from cases.actors import EDITING_ROLES
 from cases.admin.case_page import reference_search
-from cases.admin.extensions import Attention, Table, add_case_inline, add_dashboard_panel
+from cases.admin.extensions import (
+    Attention,
+    CouncilLink,
+    Table,
+    add_case_inline,
+    add_council_action,
+    add_council_link,
+    add_dashboard_panel,
+)
 from cases.admin.scoping import (
     MemberReadOnlyInline,
     ScopedAdmin,
@@ -291,12 +299,9 @@ def link_notify_templates(modeladmin, request, queryset):
     return HttpResponseRedirect(reverse("admin:notify_link_templates", args=[queryset.get().slug]))
 
 
-# The council pages belong to `cases`, which knows nothing of Notify: the action on the
-# council list and the link on a council's page are added from here.
-_OrganisationAdmin = type(admin.site.get_model_admin(Organisation))
-_OrganisationAdmin.actions = [*(_OrganisationAdmin.actions or []), link_notify_templates]
-if _OrganisationAdmin.change_form_template is None:
-    _OrganisationAdmin.change_form_template = "admin/notify/organisation_change_form.html"
+# The council pages belong to `cases`, which knows nothing of Notify.
+add_council_action(link_notify_templates)
+add_council_link(CouncilLink("Link Notify templates", "admin:notify_link_templates"))
 
 
 class BatchForm(forms.ModelForm):

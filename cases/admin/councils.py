@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import models
 
+from cases.admin.extensions import COUNCIL_ACTIONS, COUNCIL_LINKS
 from cases.admin.scoping import ScopedAdmin, ScopedCouncilFilter, administers, councils_of
 from cases.models import AccessLog, Membership, Organisation, ServiceConfig
 
@@ -25,6 +26,17 @@ class OrganisationAdmin(ScopedAdmin):
     search_fields = ["name", "name_cy", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ServiceConfigInline]
+    change_form_template = "admin/cases/organisation/change_form.html"
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for action in COUNCIL_ACTIONS:  # the other apps' (cases.admin.extensions)
+            actions[action.__name__] = self.get_action(action)
+        return actions
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {**(extra_context or {}), "council_links": COUNCIL_LINKS}
+        return super().change_view(request, object_id, form_url, context)
 
 
 class MembershipForm(forms.ModelForm):
