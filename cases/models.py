@@ -368,6 +368,11 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def state_label(self):
         return self.STATE_LABELS.get(self.state, self.state)
 
+    def message_values(self, language: str) -> dict[str, str]:
+        """What this kind of case adds to the values anyone may be told about it in a
+        message, in `language` (a street report: its problem and place)."""
+        return {}
+
     def stage_for_state(self, state: str):
         """The timeline stage a state belongs to; None for an outcome such as refused."""
         for stage in self.STAGES:

@@ -15,12 +15,11 @@ from django.utils import translation
 
 from cases import hooks
 from cases.links import follow_link, short_link, signed_link
-from cases.models import Channel, ContactPreference, Service
+from cases.models import Channel, ContactPreference
 from cases.money import pounds
 from cases.ukdates import long_date
 from cases.validators import normalise_postcode
 from cases.workflows.base import Notify, NotifyFollower
-from cases.workflows.street_report import StreetReportCase
 from config.tasks import enqueue
 from notify import status as statuses
 from notify.models import Notification
@@ -31,10 +30,6 @@ if TYPE_CHECKING:
     from cases.models import Case, CaseEvent, Follower
 
 logger = logging.getLogger(__name__)
-
-# A street report's ((place)) is the reporter's own words for where it is, cut to this
-# many characters so a text message stays short.
-PLACE_LIMIT = 60
 
 
 def letter_address(case: Case) -> str:
@@ -131,20 +126,8 @@ def _public_values(case: Case, language: str) -> dict[str, str]:
             values["repair_date"] = long_date(date.fromisoformat(case.details["repair_date"]))
     if case.details.get("redirect_to"):
         values["redirect_to"] = case.details["redirect_to"]
-    if case.service == Service.STREET_REPORT:
-        values.update(report_values(case, language))
+    values.update(case.message_values(language))
     return values
-
-
-def report_values(case: Case, language: str | None = None) -> dict[str, str]:
-    """What a street report is about and where: "a pothole", "Outside 3 Mill Lane"."""
-    labels = StreetReportCase.ISSUE_LABELS
-    label = labels.get(case.answers.get("issue_type", ""), labels["other"])
-    place = " ".join(str(case.answers.get("location", "")).split())
-    if len(place) > PLACE_LIMIT:
-        place = place[: PLACE_LIMIT - 3].rsplit(" ", 1)[0].rstrip(",;:.") + "..."
-    welsh = (language or case.language) == "cy"
-    return {"problem": label.cy if welsh else label.en, "place": place}
 
 
 def create_notification(

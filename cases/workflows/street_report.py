@@ -46,6 +46,9 @@ FIXED = "fixed"
 CLOSED = "closed"
 
 REOPEN_WINDOW_DAYS = 14
+# A report's ((place)) in a message is the reporter's own words for where it is, cut to
+# this many characters so a text message stays short.
+PLACE_LIMIT = 60
 
 
 class StreetReportAnswers(forms.Form):
@@ -296,6 +299,16 @@ class StreetReportCase(Case):
     class Meta:
         proxy = True
         verbose_name = "street issue report"
+
+    def message_values(self, language: str) -> dict[str, str]:
+        """What the report is about and where: "a pothole", "Outside 3 Mill Lane"."""
+        label = self.ISSUE_LABELS.get(
+            self.answers.get("issue_type", ""), self.ISSUE_LABELS["other"]
+        )
+        place = " ".join(str(self.answers.get("location", "")).split())
+        if len(place) > PLACE_LIMIT:
+            place = place[: PLACE_LIMIT - 3].rsplit(" ", 1)[0].rstrip(",;:.") + "..."
+        return {"problem": label.cy if language == "cy" else label.en, "place": place}
 
     def stage_due_date(self, stage, default):
         """While a repair is booked, the deadline is the repair date."""

@@ -8,9 +8,9 @@ import pytest
 
 from cases.models import Service
 from cases.services import Actor, case_create
-from cases.workflows.street_report import StreetReportAnswers, StreetReportCase
+from cases.workflows.street_report import PLACE_LIMIT, StreetReportAnswers, StreetReportCase
 from notify.models import Notification
-from notify.services import PLACE_LIMIT, case_values
+from notify.services import case_values
 from notify.sms import GSM_BASIC
 from notify.templates import TEMPLATES
 from tests.factories import APPLICANT, council, make_case
