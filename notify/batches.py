@@ -38,6 +38,7 @@ from django.db import models, transaction
 from cases.models import Channel
 from cases.validators import normalise_phone, normalise_postcode
 from config.tasks import enqueue
+from notify.linking import configured_template_id
 from notify.models import Batch, Notification
 from notify.sms import fragments
 from notify.templates import PLACEHOLDER, TEMPLATES, Template
@@ -375,12 +376,9 @@ def template_id_for(batch: Batch) -> str:
     configs = list(batch.organisation.service_configs.order_by("pk"))
     for language in dict.fromkeys([batch.language, "en"]):
         for config in configs:
-            templates = config.notify_templates if isinstance(config.notify_templates, dict) else {}
-            by_channel = templates.get(batch.event) or {}
-            ids = by_channel.get(batch.channel) if isinstance(by_channel, dict) else None
-            value = ids.get(language) if isinstance(ids, dict) else None
+            value = configured_template_id(config, batch.event, batch.channel, language)
             if value:
-                return str(value)
+                return value
     return ""
 
 

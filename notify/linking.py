@@ -172,7 +172,8 @@ def _enabled_configs(organisation: Organisation) -> list[ServiceConfig]:
     return list(organisation.service_configs.filter(enabled=True).order_by("pk"))
 
 
-def _configured(config: ServiceConfig, event: str, channel: str, language: str) -> str:
+def configured_template_id(config: ServiceConfig, event: str, channel: str, language: str) -> str:
+    """The Notify template ID a council's service settings give for this message ("")."""
     templates = config.notify_templates if isinstance(config.notify_templates, dict) else {}
     by_channel = templates.get(event)
     ids = by_channel.get(channel) if isinstance(by_channel, dict) else None
@@ -180,7 +181,9 @@ def _configured(config: ServiceConfig, event: str, channel: str, language: str) 
     return str(value) if value else ""
 
 
-def _check(event: str, channel: str, language: str, found: dict) -> tuple[Status, str]:
+def check_template(event: str, channel: str, language: str, found: dict) -> tuple[Status, str]:
+    """Whether a template of the Notify account (`found`, as Notify lists it) can send
+    this message: its type and its placeholders; what differs if not."""
     if found.get("type") != NOTIFY_TYPE[channel]:
         return Status.WRONG_TYPE, (
             f"{found.get('type') or 'unknown'} template, not {NOTIFY_TYPE[channel]}"
@@ -228,7 +231,7 @@ def link_report(organisation: Organisation) -> Report:
                     dict.fromkeys(
                         value
                         for config in targets
-                        if (value := _configured(config, event, channel, language))
+                        if (value := configured_template_id(config, event, channel, language))
                     )
                 )
                 candidates = by_name.get(normalise_name(template_name(event, channel, language)))
@@ -240,7 +243,7 @@ def link_report(organisation: Organisation) -> Report:
                         f"{len(candidates)} templates have this name: {ids}",
                     )
                 elif candidates:
-                    status, detail = _check(event, channel, language, candidates[0])
+                    status, detail = check_template(event, channel, language, candidates[0])
                     template_id = str(candidates[0].get("id"))
                 rows.append(
                     Row(event, channel, language, status, template_id, detail, services, current)
@@ -272,7 +275,7 @@ def save_links(report: Report, *, clear_missing: bool = False) -> int:
             for row in report.rows:
                 if row.event not in mine or row.channel not in enabled:
                     continue
-                current = _configured(config, row.event, row.channel, row.language)
+                current = configured_template_id(config, row.event, row.channel, row.language)
                 if row.linked:
                     if current == row.template_id:
                         continue

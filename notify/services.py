@@ -22,6 +22,7 @@ from cases.validators import normalise_postcode
 from cases.workflows.base import Notify, NotifyFollower
 from config.tasks import enqueue
 from notify import status as statuses
+from notify.linking import configured_template_id
 from notify.models import Notification
 from notify.sms import fragments
 from notify.templates import FOLLOWER_UPDATES, fill, get_template
@@ -147,7 +148,6 @@ def create_notification(
     needed = template.placeholders(channel, "en") | template.placeholders(channel, "cy")
     values = {key: personalisation[key] for key in needed if key in personalisation}
     subject, body = template.render(channel, language, values)
-    ids = (case.config.notify_templates or {}).get(event, {}).get(channel, {})
     notification = Notification.objects.create(
         organisation_id=case.organisation_id,
         case=case,
@@ -162,7 +162,8 @@ def create_notification(
         subject=subject,
         body=body,
         fragments=fragments(body) if channel == Channel.SMS else 0,
-        template_id=ids.get(language) or ids.get("en", ""),
+        template_id=configured_template_id(case.config, event, channel, language)
+        or configured_template_id(case.config, event, channel, "en"),
     )
     transaction.on_commit(partial(enqueue_delivery, notification.pk))
     return notification

@@ -6,8 +6,14 @@ from django.core.management.base import BaseCommand, CommandError
 from cases.models import Organisation
 from config import secrets
 from notify.client import NotifyFailure, backend_for
-from notify.linking import service_events
-from notify.templates import NOTIFY_TYPE, TEMPLATES, placeholders_in
+from notify.linking import (
+    LANGUAGES,
+    Status,
+    check_template,
+    configured_template_id,
+    service_events,
+)
+from notify.templates import TEMPLATES
 
 
 def problems_for(organisation: Organisation) -> tuple[list[str], bool]:
@@ -22,12 +28,11 @@ def problems_for(organisation: Organisation) -> tuple[list[str], bool]:
         return [f"{organisation}: could not read the Notify account: {failure.message}"], False
     problems = []
     for config in organisation.service_configs.filter(enabled=True):
-        configured = config.notify_templates or {}
         for event in service_events(config.service):  # the events this service sends
             template = TEMPLATES[event]
             for channel in config.enabled_channels or []:
-                for language in ("en", "cy"):
-                    template_id = configured.get(event, {}).get(channel, {}).get(language)
+                for language in LANGUAGES:
+                    template_id = configured_template_id(config, event, channel, language)
                     where = f"{config}: {event} / {channel} / {language}"
                     if not template_id:
                         if language == "en" and not template.batch:
@@ -37,19 +42,13 @@ def problems_for(organisation: Organisation) -> tuple[list[str], bool]:
                     if found is None:
                         problems.append(f"{where}: template {template_id} is not in the account")
                         continue
-                    if found.get("type") != NOTIFY_TYPE[channel]:
+                    status, detail = check_template(event, channel, language, found)
+                    if status == Status.WRONG_TYPE:
                         problems.append(
                             f"{where}: template {template_id} is a {found.get('type')} template"
                         )
-                    expected = template.placeholders(channel, language)
-                    actual = placeholders_in(found)
-                    if expected != actual:
-                        missing = ", ".join(sorted(expected - actual)) or "none"
-                        extra = ", ".join(sorted(actual - expected)) or "none"
-                        problems.append(
-                            f"{where}: placeholders differ (missing in Notify: {missing}; "
-                            f"not provided by Waymark: {extra})"
-                        )
+                    elif status == Status.PLACEHOLDERS_DIFFER:
+                        problems.append(f"{where}: placeholders differ ({detail})")
     return problems, True
 
 
