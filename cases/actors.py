@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 
 from cases.models import Case, Membership, Organisation, Role
@@ -54,3 +55,17 @@ def may_act_on(actor: Actor, case: Case) -> bool:
     return Membership.objects.filter(
         user=user, organisation_id=case.organisation_id, role__in=EDITING_ROLES
     ).exists()
+
+
+def assignable_users(organisation_id: int):
+    """Who a case of the council can be given to: its active editors and admins."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__organisation_id=organisation_id,
+            memberships__role__in=EDITING_ROLES,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )

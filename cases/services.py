@@ -28,7 +28,7 @@ from django.utils.translation import gettext
 from django_fsm import ConcurrentTransition, can_proceed
 
 from cases import calendar, hooks, process_id
-from cases.actors import Actor, may_act_on
+from cases.actors import Actor, assignable_users, may_act_on
 from cases.applicants import APPLICANT_FIELDS, clean_applicant
 from cases.errors import (
     CaseConflict,
@@ -458,12 +458,9 @@ def case_assign(
         if not may_act_on(actor, locked):
             raise CasePermissionDenied("You do not have permission to change this case.")
         _expect_version(locked, expected_version)
-        if assignee is not None and not (
-            assignee.is_active
-            and (
-                assignee.is_superuser
-                or assignee.memberships.filter(organisation_id=locked.organisation_id).exists()
-            )
+        if (
+            assignee is not None
+            and not assignable_users(locked.organisation_id).filter(pk=assignee.pk).exists()
         ):
             raise CaseValidationError(
                 {"assigned_to": [f"{assignee} does not work for {locked.organisation}"]}

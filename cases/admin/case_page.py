@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from cases import process_id, ukdates
-from cases.actors import EDITING_ROLES
+from cases.actors import assignable_users
 from cases.admin.scoping import ScopedAdmin, can_edit
 from cases.audit import record_access
 from cases.models import AccessLog, Case, CaseEvent
@@ -46,20 +46,6 @@ class NoteForm(forms.Form):
     )
 
 
-def caseworkers_of(case: Case):
-    """Who a case can be given to: its council's editors and admins."""
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__organisation_id=case.organisation_id,
-            memberships__role__in=EDITING_ROLES,
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         queryset=get_user_model().objects.none(),
@@ -72,7 +58,7 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = caseworkers_of(case)
+        field.queryset = assignable_users(case.organisation_id)
         field.label_from_instance = _name  # type: ignore[assignment,method-assign]
         self.initial.setdefault("assignee", case.assigned_to_id)
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import feed, process_id, services
+from cases.actors import assignable_users
 from cases.api import schema
 from cases.api.auth import BearerKeyAuthentication, HasScope, PerKeyThrottle, actor_of, key_of
 from cases.api.errors import ProblemError
@@ -417,8 +418,6 @@ class CaseAssignee(ApiView):
         tags=["cases"],
     )
     def put(self, request, case_id: str):
-        from django.contrib.auth import get_user_model
-
         case = self.get_case(case_id)
         given = AssigneeInput(data=request.data)
         given.is_valid(raise_exception=True)
@@ -426,10 +425,7 @@ class CaseAssignee(ApiView):
         assignee = None
         if username is not None:
             # Only the council's own people: whether a name exists elsewhere is not told.
-            members = get_user_model().objects.filter(
-                is_active=True, memberships__organisation_id=case.organisation_id
-            )
-            assignee = members.filter(username=username).first()
+            assignee = assignable_users(case.organisation_id).filter(username=username).first()
             if assignee is None:
                 raise CaseValidationError({"username": ["No caseworker of the council has it"]})
         case = services.case_assign(

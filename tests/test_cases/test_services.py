@@ -14,6 +14,7 @@ from cases.services import (
     CaseConflict,
     CasePermissionDenied,
     CaseValidationError,
+    case_assign,
     case_create,
     case_transition,
 )
@@ -604,3 +605,25 @@ def test_case_events_cannot_be_changed_or_deleted():
     stored = CaseEvent.objects.get(pk=event.pk)
     assert (stored.kind, stored.message, stored.public) == original
     assert CaseEvent.objects.filter(case=case).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "active", "given"),
+    [
+        (Role.EDITOR, True, True),
+        (Role.ADMIN, True, True),
+        (Role.READ_ONLY, True, False),  # the admin's form never offered them either
+        (Role.EDITOR, False, False),
+    ],
+)
+def test_a_case_goes_only_to_an_active_editor_or_admin_of_its_council(role, active, given):
+    organisation = council()
+    case = new_case(organisation)
+    person = caseworker(organisation, role=role, is_active=active)
+    actor = Actor.caseworker(caseworker(organisation, role=Role.ADMIN))
+    if given:
+        assert case_assign(case=case.pk, assignee=person, actor=actor).assigned_to == person
+    else:
+        with pytest.raises(CaseValidationError):
+            case_assign(case=case.pk, assignee=person, actor=actor)
+        assert Case.objects.get(pk=case.pk).assigned_to is None
