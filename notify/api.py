@@ -41,6 +41,24 @@ def rows(case) -> list[dict]:
     ]
 
 
+EXAMPLE = {
+    "id": "0f5c2a8e-5b7e-4d8e-9a43-7d1f0c7b2e61",
+    "event": "repair_scheduled",
+    "channel": "email",
+    "recipient": "sam@example.com",
+    "language": "en",
+    "status": "delivered",
+    "fragments": 0,
+    "created_at": "2026-12-03T14:02:11+00:00",
+    "sent_at": "2026-12-03T14:02:14+00:00",
+    "completed_at": "2026-12-03T14:02:20+00:00",
+}
+
+
 RESOURCE = CaseResource(
-    "notifications", rows, NotificationSchema, "The messages sent to the citizen about the case"
+    "notifications",
+    rows,
+    NotificationSchema,
+    "The messages sent to the citizen about the case",
+    example=EXAMPLE,
 )

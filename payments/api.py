@@ -40,4 +40,20 @@ def rows(case) -> list[dict]:
     ]
 
 
-RESOURCE = CaseResource("payments", rows, PaymentSchema, "The fees asked for the case")
+EXAMPLE = {
+    "id": "6b1d4f52-9c1e-4f0a-8a8e-2f4b1c9d7e30",
+    "amount_pence": 1000,
+    "currency": "GBP",
+    "description": "Blue Badge fee",
+    "provider": "govuk_pay",
+    "status": "paid",
+    "paid_pence": 1000,
+    "paid_at": "2026-12-04T11:30:00+00:00",
+    "refunded_pence": 0,
+    "created_at": "2026-12-04T11:20:00+00:00",
+}
+
+
+RESOURCE = CaseResource(
+    "payments", rows, PaymentSchema, "The fees asked for the case", example=EXAMPLE
+)

@@ -20,6 +20,7 @@ class CaseResource:
     rows: Callable[[Any], list[dict]]
     schema: type
     description: str = ""
+    example: dict | None = None  # one row, for the OpenAPI document
 
 
 CASE_RESOURCES: dict[str, CaseResource] = {}

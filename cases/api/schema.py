@@ -6,8 +6,31 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers as s
+
+from cases.api import examples
+from cases.api.errors import PROBLEMS, TYPE_BASE
+
+
+def example(name: str, value, **kw) -> OpenApiExample:
+    return OpenApiExample(name, value=value, **kw)
+
+
+def sent(name: str, value):
+    """The input serializer's example: what a partner sends."""
+    return extend_schema_serializer(examples=[example(name, value, request_only=True)])
+
+
+def shows(name: str, value):
+    """The serializer's example in the document (its answers: 200 and 201)."""
+    return extend_schema_serializer(examples=[example(name, value)])
 
 
 class BearerKeyScheme(OpenApiAuthenticationExtension):
@@ -50,6 +73,7 @@ class CaseLinks(s.Serializer):
     events = s.URLField()
 
 
+@shows("A street report with a repair booked", examples.CASE)
 class CaseSchema(s.Serializer):
     id = s.CharField(help_text="The process ID, canonical: no spaces or hyphens.")
     reference = s.CharField(help_text="The process ID as people read it: BB-4K7M-Q9XA-W3R.")
@@ -76,6 +100,7 @@ class ListedCase(CaseSchema):
     sequence = s.IntegerField()
 
 
+@shows("A page of one case", examples.CASE_PAGE)
 class CasePageSchema(s.Serializer):
     data = ListedCase(many=True)
     has_more = s.BooleanField()
@@ -88,6 +113,7 @@ class Actor(s.Serializer):
     label = s.CharField(allow_blank=True)
 
 
+@shows("A note added", examples.NOTE)
 class EventSchema(s.Serializer):
     id = s.IntegerField()
     case = s.CharField()
@@ -103,6 +129,7 @@ class EventSchema(s.Serializer):
     data = AnyObject(required=False, help_text="With cases:internal.")
 
 
+@shows("A case's events", {"data": [examples.EVENT, examples.NOTE]})
 class EventListSchema(s.Serializer):
     data = EventSchema(many=True)
 
@@ -111,6 +138,7 @@ class FeedEvent(EventSchema):
     sequence = s.IntegerField()
 
 
+@shows("A page of the change feed", examples.FEED_PAGE)
 class FeedPageSchema(s.Serializer):
     data = FeedEvent(many=True)
     has_more = s.BooleanField()
@@ -128,6 +156,7 @@ class StepSchema(s.Serializer):
     data_schema = AnyObject(help_text="A JSON Schema of the data the step takes.")
 
 
+@shows("The steps open now", {"data": [examples.STEP]})
 class StepListSchema(s.Serializer):
     data = StepSchema(many=True)
 
@@ -165,6 +194,7 @@ class ServiceSchema(s.Serializer):
 WorkflowStep._declared_fields["from"] = WorkflowStep._declared_fields.pop("source")
 
 
+@shows("The street report's workflow, one step of it", examples.SERVICES)
 class ServiceListSchema(s.Serializer):
     data = ServiceSchema(many=True)
 
@@ -192,6 +222,7 @@ class EntrySchema(s.Serializer):
     message = s.CharField(allow_null=True)
 
 
+@shows("What the reporter sees", examples.TIMELINE)
 class TimelineSchema(s.Serializer):
     headline = s.CharField()
     overdue = s.BooleanField()
@@ -202,8 +233,13 @@ class TimelineSchema(s.Serializer):
     entries = EntrySchema(many=True)
 
 
-def list_of(row: type[s.Serializer]) -> type[s.Serializer]:
-    return type(f"{row.__name__}List", (s.Serializer,), {"data": row(many=True)})
+def list_of(row: type[s.Serializer], example_row: dict | None = None) -> type[s.Serializer]:
+    listed = type(f"{row.__name__}List", (s.Serializer,), {"data": row(many=True)})
+    if example_row is None:
+        return listed
+    return shows(
+        f"A case's {row.__name__.removesuffix('Schema').lower()}s", {"data": [example_row]}
+    )(listed)
 
 
 class FieldError(s.Serializer):
@@ -227,8 +263,30 @@ class ProblemSchema(s.Serializer):
     retry_after = s.IntegerField(required=False)
 
 
-def _problem(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=ProblemSchema, description=description)
+# What each error status adds to a problem, in the examples.
+_EXTRAS: dict[int, dict] = {
+    400: {"errors": [{"attr": "answers.location", "code": "invalid", "detail": "Enter where"}]},
+    412: {"current_version": 5},
+    422: {"allowed": ["mark_fixed", "reschedule_repair"]},
+}
+
+
+def _problem(status: int, description: str) -> OpenApiResponse:
+    code = next(code for code, (found, _title) in PROBLEMS.items() if found == status)
+    body = {
+        "type": TYPE_BASE + code,
+        "title": PROBLEMS[code][1],
+        "status": status,
+        "detail": description.split(":")[0].rstrip("."),
+        "instance": "urn:waymark:request:9c1e5b0f6a2d4c7e8f3a1b2c3d4e5f60",
+        "code": code,
+        **_EXTRAS.get(status, {}),
+    }
+    return OpenApiResponse(
+        response=ProblemSchema,
+        description=description,
+        examples=[example(PROBLEMS[code][1], body)],
+    )
 
 
 PROBLEM = "application/problem+json"
@@ -236,7 +294,10 @@ PROBLEM = "application/problem+json"
 
 def _errors(**described: str) -> dict:
     """Responses for the error statuses given (`e400="…"`), each an RFC 9457 problem."""
-    return {(int(status[1:]), PROBLEM): _problem(text) for status, text in described.items()}
+    return {
+        (int(status[1:]), PROBLEM): _problem(int(status[1:]), text)
+        for status, text in described.items()
+    }
 
 
 ERRORS = _errors(

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from cases import feed, process_id, services
 from cases.actors import assignable_users
-from cases.api import schema
+from cases.api import examples, schema
 from cases.api.auth import BearerKeyAuthentication, HasScope, PerKeyThrottle, actor_of, key_of
 from cases.api.errors import ProblemError
 from cases.api.idempotency import idempotent
@@ -125,6 +125,7 @@ class ServiceList(ApiView):
 # --- Cases --------------------------------------------------------------------------------
 
 
+@schema.sent("A pothole report", examples.CREATE)
 class CaseCreateInput(serializers.Serializer):
     service = serializers.ChoiceField(choices=Service.choices)
     language = serializers.ChoiceField(choices=["en", "cy"], default="en")
@@ -338,6 +339,7 @@ class CaseTransitions(ApiView):
         return Response({"data": [step_repr(name, step) for name, step in allowed]})
 
 
+@schema.sent("A new repair date", examples.TRANSITION)
 class TransitionInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     message = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
@@ -376,6 +378,7 @@ class CaseTransitionRun(ApiView):
         return Response(case_repr(request, case), headers={"ETag": _etag(case)})
 
 
+@schema.sent("A note of a phone call", examples.NOTE_TEXT)
 class NoteInput(serializers.Serializer):
     text = serializers.CharField(max_length=5000)
 
@@ -403,6 +406,7 @@ class CaseNotes(ApiView):
         )
 
 
+@schema.sent("To a caseworker", examples.ASSIGNEE)
 class AssigneeInput(serializers.Serializer):
     username = serializers.CharField(allow_null=True, max_length=150)
 
@@ -437,6 +441,7 @@ class CaseAssignee(ApiView):
         return Response(case_repr(request, case), headers={"ETag": _etag(case)})
 
 
+@schema.sent("Texts from now on", examples.CONTACT)
 class ContactInput(serializers.Serializer):
     contact_preference = serializers.CharField(max_length=20)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
@@ -472,7 +477,7 @@ def case_resource_view(resource):
     class CaseResourceView(ApiView):
         @extend_schema(
             summary=resource.description or f"The case's {resource.name}",
-            responses={200: schema.list_of(resource.schema), **schema.ERRORS},
+            responses={200: schema.list_of(resource.schema, resource.example), **schema.ERRORS},
             tags=["cases"],
             operation_id=f"cases_{resource.name}_list",
         )

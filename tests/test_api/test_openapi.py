@@ -30,6 +30,45 @@ def test_the_committed_document_is_the_one_the_code_makes(tmp_path):
     )
 
 
+def _json_schema(node):
+    """OpenAPI 3.0's schema dialect as JSON Schema: `nullable` becomes "or null"."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
+    return {"anyOf": [converted, {"type": "null"}]} if node.get("nullable") else converted
+
+
+def _examples(document):
+    """(where, schema, value) for every example of a body the document gives."""
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            bodies = [("request", operation.get("requestBody", {}))]
+            bodies += list(operation["responses"].items())
+            for status, body in bodies:
+                for media, content in body.get("content", {}).items():
+                    for name, found in content.get("examples", {}).items():
+                        where = f"{method.upper()} {path} {status} {media}: {name}"
+                        yield where, content["schema"], found["value"]
+
+
+def test_every_operation_has_examples_and_each_matches_its_schema():
+    import jsonschema
+
+    document = yaml.safe_load(DOCUMENT.read_text())
+    components = _json_schema(document["components"])
+    checked = set()
+    for where, body_schema, value in _examples(document):
+        root = {"components": components, "x-body": _json_schema(body_schema)}
+        validator = jsonschema.Draft7Validator({**root, "$ref": "#/x-body"})
+        errors = [error.message for error in validator.iter_errors(value)]
+        assert not errors, (where, errors)
+        checked.add(where.split(" ")[0] + " " + where.split(" ")[1])
+    every = {f"{m.upper()} {p}" for p, ops in document["paths"].items() for m in ops}
+    assert checked == every  # every operation shows what it is sent or answers
+
+
 schema = schemathesis.openapi.from_path(str(DOCUMENT))
 schema.app = application  # in-process, through the whole middleware stack
 schema.config.generation.update(with_security_parameters=False)  # a real key is sent
