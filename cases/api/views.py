@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ErrorDetail, NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,13 +59,8 @@ class ApiView(APIView):
         known = set(form().fields) if form else set()
         unknown = sorted(set(request.query_params) - known)
         if unknown:
-            raise ProblemError(
-                "invalid",
-                "Some of what you sent is not valid.",
-                errors=[
-                    {"attr": name, "code": "unknown", "detail": "This is not a parameter here."}
-                    for name in unknown
-                ],
+            raise serializers.ValidationError(
+                {name: ErrorDetail("This is not a parameter here.", "unknown") for name in unknown}
             )
 
     def cases(self):

@@ -343,3 +343,12 @@ def test_if_match_is_checked_under_the_lock_not_on_the_read_before_it(api, north
     assert response.status_code == 412
     assert response.json()["current_version"] == case.version + 1
     assert Case.objects.get(pk=case.pk).contact_preference == case.contact_preference
+
+
+def test_a_query_parameter_the_operation_does_not_take_is_refused_by_name(api, north):
+    response = api.get("/api/v1/cases", {"limit": "5", "colour": "red", "stat": "open"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"attr": "colour", "code": "unknown", "detail": "This is not a parameter here."},
+        {"attr": "stat", "code": "unknown", "detail": "This is not a parameter here."},
+    ]
