@@ -1,4 +1,4 @@
-"""Deploy checks of the project as a whole (each app checks its own credentials)."""
+"""System and deploy checks of the project as a whole (each app checks its own credentials)."""
 
 from django.conf import settings
 from django.core import checks
@@ -15,4 +15,19 @@ def local_backends(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 id="waymark.W001",
             )
         ]
+    return []
+
+
+@checks.register(checks.Tags.security)
+def map_tiles(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A MAP_TILE_URL the Content-Security-Policy cannot allow is named at start-up, not
+    on the first citizen page it would break."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.security import tile_origin
+
+    try:
+        tile_origin(settings.MAP_TILE_URL)
+    except ImproperlyConfigured as problem:
+        return [checks.Error(str(problem), id="waymark.E001")]
     return []

@@ -36,6 +36,15 @@ def test_a_tile_url_the_policy_cannot_express_is_refused(tile_url):
         tile_origin(tile_url)
 
 
+def test_a_tile_url_the_policy_cannot_express_fails_the_system_check(settings):
+    from django.core.checks import run_checks
+
+    settings.MAP_TILE_URL = "ftp://tiles.example.org/{z}.png"
+    assert [m.id for m in run_checks() if m.id == "waymark.E001"] == ["waymark.E001"]
+    settings.MAP_TILE_URL = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
+    assert "waymark.E001" not in [m.id for m in run_checks()]
+
+
 def test_without_a_map_the_policy_is_the_strict_one(client, settings):
     settings.MAP_TILE_URL = ""
     assert strict_policy("") == STRICT_POLICY
