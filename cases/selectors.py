@@ -10,7 +10,7 @@ from django.utils import timezone
 from cases import calendar
 from cases.models import Case, CaseEvent
 from cases.money import pounds
-from cases.ukdates import long_date
+from cases.ukdates import long_iso_date
 from cases.workflows.base import Outcome, Stage, Text
 
 DONE, CURRENT, UPCOMING = "done", "current", "upcoming"
@@ -84,8 +84,7 @@ def _entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
     if event.kind == CaseEvent.Kind.CREATED:
         return str(case.CREATED_TEXT or CREATED_TEXT)
     if event.kind == CaseEvent.Kind.OVERDUE:
-        due = date.fromisoformat(event.data["due_date"]) if event.data.get("due_date") else None
-        return OVERDUE_TEXT.format(due=long_date(due))
+        return OVERDUE_TEXT.format(due=long_iso_date(event.data.get("due_date")))
     if event.kind == CaseEvent.Kind.REFUNDED:
         text = DUPLICATE_REFUNDED_TEXT if event.data.get("duplicate") else REFUNDED_TEXT
         return text.format(amount=pounds(event.data.get("amount_pence", 0)))
@@ -197,10 +196,10 @@ def _headline(case: Case, stages, outcome, values: dict[str, str]) -> str:
 
 
 def _text_values(case: Case) -> dict[str, str]:
-    values = {"repair_date": "", "redirect_to": case.details.get("redirect_to", "")}
-    if case.details.get("repair_date"):
-        values["repair_date"] = long_date(date.fromisoformat(case.details["repair_date"]))
-    return values
+    return {
+        "repair_date": long_iso_date(case.details.get("repair_date")),
+        "redirect_to": case.details.get("redirect_to", ""),
+    }
 
 
 def expected_completion(case: Case, stages: list[Stage], current_index: int) -> date | None:

@@ -23,6 +23,20 @@ def long_date(value: date | datetime | None) -> str:
     return formats.date_format(value, "j F Y")
 
 
+def iso_date(value) -> date | None:
+    """A date kept as ISO text (in a case's answers or details); None if it is not one."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def long_iso_date(value) -> str:
+    """`long_date` of a date kept as ISO text; the text as it is if it is not a date."""
+    found = iso_date(value)
+    return long_date(found) if found else str(value or "")
+
+
 def clock(value: datetime) -> str:
     """`9:09am`, `12:30pm`, `midday`, `midnight` (GOV.UK's style for times)."""
     local = timezone.localtime(value) if timezone.is_aware(value) else value

@@ -17,7 +17,7 @@ from cases import hooks
 from cases.links import follow_link, short_link, signed_link
 from cases.models import Channel, ContactPreference
 from cases.money import pounds
-from cases.ukdates import long_date
+from cases.ukdates import long_iso_date
 from cases.validators import normalise_postcode
 from cases.workflows.base import Notify, NotifyFollower
 from config.tasks import enqueue
@@ -124,7 +124,7 @@ def _public_values(case: Case, language: str) -> dict[str, str]:
     }
     if case.details.get("repair_date"):
         with translation.override(language):  # month names in that language
-            values["repair_date"] = long_date(date.fromisoformat(case.details["repair_date"]))
+            values["repair_date"] = long_iso_date(case.details["repair_date"])
     if case.details.get("redirect_to"):
         values["redirect_to"] = case.details["redirect_to"]
     values.update(case.message_values(language))

@@ -10,7 +10,6 @@ through `cases.services`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -105,11 +104,8 @@ def shown(field: forms.Field, value: Any) -> str:
     """An answer as the citizen saw it: a choice's label, a date the UK way."""
     if isinstance(field, forms.ChoiceField):
         return str(dict(field.choices).get(value, value))  # type: ignore[arg-type]
-    if isinstance(field, forms.DateField) and isinstance(value, str):
-        try:
-            return ukdates.long_date(date.fromisoformat(value))
-        except ValueError:
-            return value
+    if isinstance(field, forms.DateField):
+        return ukdates.long_iso_date(value)
     return str(value)
 
 
@@ -127,13 +123,6 @@ def labelled_answers(case: Case) -> list[tuple[str, str]]:
         if key not in fields
     ]
     return rows
-
-
-def _iso_date(value) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def map_link(case: Case) -> str:
@@ -181,7 +170,7 @@ class CasePage(ScopedAdmin):
             "answers": labelled_answers(case),
             "map_link": map_link(case),
             "stage_label": self._stage_label(case),
-            "repair_date": _iso_date(case.details.get("repair_date")),
+            "repair_date": ukdates.iso_date(case.details.get("repair_date")),
         }
 
     @staticmethod

@@ -4,8 +4,6 @@ served only to a browser that has opened the case."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,14 +14,7 @@ from cases.portal import access
 from cases.portal.apply import ELIGIBILITY_LABELS
 from cases.portal.evidence import IMAGES, file_response, name_for
 from cases.portal.report import ISSUE_LABELS
-from cases.ukdates import long_date
-
-
-def _date(value) -> str:
-    try:
-        return long_date(date.fromisoformat(value))
-    except (TypeError, ValueError):
-        return str(value)
+from cases.ukdates import long_iso_date
 
 
 def what_you_sent(case: Case) -> list[dict]:
@@ -40,7 +31,7 @@ def what_you_sent(case: Case) -> list[dict]:
         eligibility = answers.get("eligibility")
         add(_("Why you are eligible"), ELIGIBILITY_LABELS.get(eligibility, eligibility))
         if answers.get("date_of_birth"):
-            add(_("Date of birth"), _date(answers["date_of_birth"]))
+            add(_("Date of birth"), long_iso_date(answers["date_of_birth"]))
         add(_("About your condition"), answers.get("description"))
     else:
         issue = answers.get("issue_type")

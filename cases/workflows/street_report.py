@@ -18,7 +18,7 @@ from django_fsm import transition
 
 from cases import process_id
 from cases.models import Case, Service
-from cases.ukdates import UKDateField
+from cases.ukdates import UKDateField, iso_date
 from cases.workflows import register
 from cases.workflows.base import (
     CASEWORKER,
@@ -312,9 +312,14 @@ class StreetReportCase(Case):
 
     def stage_due_date(self, stage, default):
         """While a repair is booked, the deadline is the repair date."""
-        if stage is not None and stage.slug == "repair" and self.details.get("repair_date"):
-            return date.fromisoformat(self.details["repair_date"])
+        if stage is not None and stage.slug == "repair" and self.repair_date:
+            return self.repair_date
         return default
+
+    @property
+    def repair_date(self) -> date | None:
+        """The day the repair is booked for, if one is."""
+        return iso_date(self.details.get("repair_date"))
 
     def within_reopen_window(self) -> bool:
         fixed_at = self.details.get("fixed_at")
@@ -324,8 +329,7 @@ class StreetReportCase(Case):
         return timezone.localdate() <= fixed_on + timedelta(days=REOPEN_WINDOW_DAYS)
 
     def repair_date_passed(self) -> bool:
-        repair_date = self.details.get("repair_date")
-        return bool(repair_date) and date.fromisoformat(repair_date) < timezone.localdate()
+        return self.repair_date is not None and self.repair_date < timezone.localdate()
 
     @transition(
         field="state",
