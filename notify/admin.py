@@ -34,6 +34,7 @@ from cases.admin.scoping import (
 from cases.models import Channel, Language, Organisation
 from config.tasks import enqueue
 from notify.client import NotifyFailure
+from notify.dispatch import WAITING_FOR_KEY
 from notify.linking import NoNotifyKey, link_report, save_links
 from notify.models import FAILED_STATUSES, Batch, InboundSms, Notification, Status
 from notify.services import notification_cancel, notification_retry, sms_allowance
@@ -58,7 +59,7 @@ def dashboard_panel(user, scoped) -> list:
         InboundSms.objects.filter(outcome=InboundSms.Outcome.NEEDS_ATTENTION), "organisation"
     )
     waiting = scoped(
-        Notification.objects.filter(status=Status.QUEUED, last_error_type="NotConfigured"),
+        Notification.objects.filter(status=Status.QUEUED, last_error_type=WAITING_FOR_KEY),
         "organisation",
     )
     statuses = ",".join(sorted(FAILED_STATUSES))
@@ -86,7 +87,7 @@ def dashboard_panel(user, scoped) -> list:
             Attention(
                 waiting_count,
                 "messages waiting: the council's GOV.UK Notify key is not set",
-                f"{url}?status__exact=queued&last_error_type=NotConfigured",
+                f"{url}?status__exact=queued&last_error_type={WAITING_FOR_KEY}",
                 testid="waiting",
             ),
         )

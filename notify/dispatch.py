@@ -35,6 +35,7 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 RATE_LIMIT_PAUSE_SECONDS = 10
 NOT_CONFIGURED_WAIT = timedelta(minutes=10)
+WAITING_FOR_KEY = "NotConfigured"  # the last_error_type of a message its council cannot send
 
 
 def backoff(attempts: int, rng=random.random) -> timedelta:
@@ -74,7 +75,7 @@ def _wait_for_key(row: Notification) -> str:
         Status.QUEUED,
         attempts=row.attempts - 1,
         next_attempt_at=timezone.now() + NOT_CONFIGURED_WAIT,
-        last_error_type="NotConfigured",
+        last_error_type=WAITING_FOR_KEY,
         last_error=(
             f"Waiting: {row.organisation} has no GOV.UK Notify API key ({variable} is not "
             "set). The message will be sent once it is."

@@ -65,6 +65,9 @@ class PaymentError(Exception):
 class PaymentInFlight(PaymentError):
     """A checkout the citizen opened may still be paid: no second one is made."""
 
+    def __init__(self, message: str = ""):
+        super().__init__(message or gettext("We are checking your payment. Do not pay again."))
+
 
 def _settle_lapsed_checkout(payment_request: PaymentRequest | str) -> None:
     """Before a new checkout replaces one that has lapsed, ask the provider what became of
@@ -77,7 +80,7 @@ def _settle_lapsed_checkout(payment_request: PaymentRequest | str) -> None:
     try:
         payment_check_with_provider(payment_request=request, source="new checkout")
     except ProviderError as exc:  # cannot tell: a new checkout would risk paying twice
-        raise PaymentInFlight(gettext("We are checking your payment. Do not pay again.")) from exc
+        raise PaymentInFlight() from exc
 
 
 # --- Status: forward only ---------------------------------------------------------------
@@ -211,7 +214,7 @@ def payment_start_checkout(
             and not request.checkout_is_open()
         ):
             # The provider still says the last checkout is being paid: never a second one.
-            raise PaymentInFlight(gettext("We are checking your payment. Do not pay again."))
+            raise PaymentInFlight()
         if request.status not in PaymentRequest.PAYABLE_STATUSES or request.case.is_closed:
             raise PaymentError(gettext("This payment is no longer needed."))
         if request.checkout_is_open():
