@@ -42,6 +42,9 @@ class ServiceConfigFactory(factory.django.DjangoModelFactory):
     payment_provider = PaymentProvider.LOCAL  # the tests run with LOCAL_BACKENDS on
 
 
+PASSWORD = "correct-horse-battery"  # every factory user's
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -49,7 +52,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.gov.uk")
     is_staff = True
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(PASSWORD)
 
 
 def council(*, fee_pence: int = 0, services=(Service.BLUE_BADGE, Service.STREET_REPORT), **kw):

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from django.test.testcases import LiveServerThread
+from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
+
+from tests.factories import PASSWORD, council
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -107,6 +110,21 @@ def no_js_page(browser, live_server, transactional_db):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def sign_in(page, user) -> None:
+    """Signs a staff user in to the admin as they do, by the sign-in form."""
+    page.goto("/admin/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url("/admin/")
+
+
+@pytest.fixture
+def north(transactional_db):
+    """A council for the staff pages' tests (a module may have its own)."""
+    return council(slug="north", name="Northshire")
 
 
 def axe_violations(page) -> list[dict]:

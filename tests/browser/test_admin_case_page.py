@@ -12,18 +12,8 @@ from playwright.sync_api import expect
 from cases.models import Case, CaseEvent, Role, Service
 from cases.workflows import WORKFLOWS
 from cases.workflows.base import CASEWORKER
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, sign_in
 from tests.factories import caseworker, council, make_case, new_case
-
-PASSWORD = "correct-horse-battery"
-
-
-def sign_in(page, user):
-    page.goto("/admin/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url("/admin/")
 
 
 @pytest.fixture

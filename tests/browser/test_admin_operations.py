@@ -13,15 +13,10 @@ from playwright.sync_api import expect
 from cases.models import Case, Role, ServiceConfig
 from notify import client as notify_client
 from notify.models import Notification
-from tests.browser.test_admin_case_page import sign_in
-from tests.factories import caseworker, council, new_case
+from tests.browser.conftest import sign_in
+from tests.factories import caseworker, new_case
 from tests.helpers import use_secrets
 from tests.test_notify.test_linking import every_template, street_council
-
-
-@pytest.fixture
-def north(transactional_db):
-    return council(slug="north", name="Northshire")
 
 
 def test_from_the_home_page_to_the_dashboard_and_from_a_number_to_its_cases(page, north):

@@ -3,19 +3,12 @@ it, and a real HTTP client uses it against the running site; revoking it in the 
 stops it at once (in the process that revoked it; others within 30 s). A read-only
 member cannot make one."""
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
 from cases.models import ApiKey, Role
-from tests.browser.conftest import axe_violations
-from tests.browser.test_admin_case_page import sign_in
+from tests.browser.conftest import axe_violations, sign_in
 from tests.factories import caseworker, council, new_case
-
-
-@pytest.fixture
-def north(transactional_db):
-    return council(slug="north", name="Northshire")
 
 
 def test_a_council_admin_makes_a_key_that_works_and_revokes_it(page, live_server, north):

@@ -14,8 +14,7 @@ from cases.models import Case, PaymentProvider, Role, Service
 from cases.services import Actor, case_transition
 from notify.models import Notification
 from payments.models import LocalCheckout, PaymentRequest, Refund
-from tests.browser.conftest import axe_violations
-from tests.browser.test_admin_case_page import sign_in
+from tests.browser.conftest import axe_violations, sign_in
 from tests.factories import caseworker, council, make_case, new_case
 
 

@@ -5,17 +5,14 @@ Content-Security-Policy."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from cases.models import Role
-from tests.browser.conftest import axe_violations
-from tests.browser.test_admin_case_page import sign_in
-from tests.factories import caseworker, council
-
-
-@pytest.fixture
-def north(transactional_db):
-    return council(slug="north", name="Northshire")
+from tests.browser.conftest import axe_violations, sign_in
+from tests.factories import caseworker
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +45,7 @@ def test_an_editor_refused_by_the_admin(page, north):
     assert heading(page) == "You do not have permission to see this page"
     assert axe_violations(page) == []
     page.get_by_role("link", name="Go to the case work home page").click()
-    assert page.url.endswith("/admin/")
+    expect(page).to_have_url(re.compile(r"/admin/$"))
 
 
 def test_a_form_sent_without_its_csrf_cookie_has_expired(page, north):
@@ -57,9 +54,9 @@ def test_a_form_sent_without_its_csrf_cookie_has_expired(page, north):
     with page.expect_response(lambda r: r.request.method == "POST") as sent:
         page.locator("form button[type=submit]").click()
     assert sent.value.status == 403
-    assert heading(page) == "This page has expired"
+    expect(page.locator("h1")).to_have_text("This page has expired")
     assert "Go back to the page and try again." in page.locator("main").inner_text()
     assert axe_violations(page) == []
     page.get_by_role("link", name="Go back to the page").click()
-    assert page.url.endswith("/track/")
-    assert page.locator("#id_reference").count() == 1  # the form, afresh
+    expect(page).to_have_url(re.compile(r"/track/$"))
+    expect(page.locator("#id_reference")).to_have_count(1)  # the form, afresh

@@ -73,7 +73,7 @@ def test_welsh_timeline_screenshot(page, live_server, settings, admin_user, shot
 
 def test_case_work_screenshots(page, live_server, settings, shots):
     from cases.models import Role, Service
-    from tests.browser.test_admin_case_page import sign_in
+    from tests.browser.conftest import sign_in
     from tests.factories import caseworker, make_case
 
     organisation = council(fee_pence=1000, name="Northshire Council", slug="northshire")
