@@ -179,10 +179,10 @@ def apply_status(row: Notification, status: str, completed_at=None) -> bool:
     own "sending" (handed to the network) means Notify has the message: accepted."""
     if status == Status.SENDING:
         status = Status.CREATED
-    if status not in Status.values or status == Status.QUEUED:
+    if status == Status.QUEUED:  # ours, never Notify's
         return False
-    fields = {"completed_at": completed_at or timezone.now()} if status in FINAL_STATUSES else {}
-    updated = statuses.move(row.pk, status, **fields)
+    fields = {"completed_at": completed_at} if completed_at and status in FINAL_STATUSES else {}
+    updated = statuses.move(row.pk, status, **fields)  # unknown statuses do not move
     if updated:
         row.status = status
         if status == Status.PERMANENT_FAILURE:
