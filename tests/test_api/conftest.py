@@ -8,6 +8,13 @@ from cases.api.keys import api_key_create
 from cases.models import ApiKey
 from tests.factories import council
 
+# A street report as a partner opens one: no one to contact, so nothing is sent.
+STREET = {
+    "service": "street_report",
+    "applicant": {"applicant_name": "Sam Reporter", "contact_preference": "none"},
+    "answers": {"issue_type": "pothole", "location": "Outside 3 Mill Lane"},
+}
+
 ALL_SCOPES = [scope.value for scope in ApiKey.Scope]
 
 

@@ -6,15 +6,9 @@ import pytest
 
 from cases.models import AccessLog, ApiKey, Case, CaseEvent, Service
 from tests.factories import caseworker, make_case, new_case
-from tests.test_api.conftest import client_for, make_key
+from tests.test_api.conftest import STREET, client_for, make_key
 
 pytestmark = pytest.mark.django_db
-
-STREET = {
-    "service": "street_report",
-    "applicant": {"applicant_name": "Sam Reporter", "contact_preference": "none"},
-    "answers": {"issue_type": "pothole", "location": "Outside 3 Mill Lane"},
-}
 
 
 def test_a_case_is_found_by_its_process_id_however_it_is_written(api, north):

@@ -20,15 +20,10 @@ from cases.services import (
     case_transition,
 )
 from tests.factories import caseworker, new_case
-from tests.test_api.conftest import client_for, make_key
+from tests.test_api.conftest import STREET, client_for, make_key
 
 pytestmark = pytest.mark.django_db
 
-STREET = {
-    "service": "street_report",
-    "applicant": {"applicant_name": "Sam Reporter", "contact_preference": "none"},
-    "answers": {"issue_type": "pothole", "location": "Outside 3 Mill Lane"},
-}
 BADGE = {
     "service": "blue_badge",
     "applicant": {

@@ -13,13 +13,8 @@ from django.utils import timezone
 from cases.api import idempotency
 from cases.models import Case, IdempotencyRecord
 from tests.factories import new_case
+from tests.test_api.conftest import STREET as BODY
 from tests.test_api.conftest import client_for, make_key
-
-BODY = {
-    "service": "street_report",
-    "applicant": {"applicant_name": "Sam Reporter", "contact_preference": "none"},
-    "answers": {"issue_type": "pothole", "location": "Outside 3 Mill Lane"},
-}
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ from cases.api import keys
 from cases.api.keys import api_key_revoke
 from cases.models import ApiKey, Case, CaseEvent, Service
 from tests.factories import new_case
-from tests.test_api.conftest import client_for, make_key
+from tests.test_api.conftest import STREET, client_for, make_key
 
 pytestmark = pytest.mark.django_db
 
@@ -47,12 +47,7 @@ def test_a_key_never_changes_another_councils_cases(api, north, south):
 
 
 def test_a_key_opens_cases_only_for_its_own_council(api, north, south):
-    body = {
-        "service": "street_report",
-        "applicant": {"applicant_name": "Sam", "contact_preference": "none"},
-        "answers": {"issue_type": "pothole", "location": "Mill Lane"},
-    }
-    made = api.post("/api/v1/cases", body, format="json")
+    made = api.post("/api/v1/cases", STREET, format="json")
     assert Case.objects.get(process_id=made.json()["id"]).organisation == north
     assert not Case.objects.filter(organisation=south).exists()
 
