@@ -59,6 +59,16 @@ def dispatch(
         handler(hook, case=case, event=event, message=message)
 
 
+def dispatch_council(hook: object) -> None:
+    """Runs every handler of a hook that is about a council, not a case (a webhook
+    subscription failing): `handler(hook)`. Someone must handle it."""
+    handlers = _handlers.get(type(hook))
+    if not handlers:
+        raise ImproperlyConfigured(f"No handler is registered for {type(hook).__name__} hooks.")
+    for handler in handlers:
+        handler(hook)
+
+
 def register_message_values(provider: ValuesProvider) -> None:
     """`provider(case)` returns values a message about the case may use."""
     if provider not in _values:

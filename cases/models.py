@@ -451,6 +451,7 @@ class CaseEvent(models.Model):
         CONTACT_CHANGED = "contact_changed", _("Contact preference changed")
         NOTE = "note", _("Note")
         REFUNDED = "refunded", _("Refunded")
+        NOTIFICATION_FAILED = "notification_failed", _("Message failed")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -471,6 +472,7 @@ class CaseEvent(models.Model):
     public = models.BooleanField(default=False)
     data = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    case_version = models.PositiveIntegerField(default=0)  # the case's version just after
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     tx = models.BigIntegerField(db_default=TransactionId(), editable=False)
 
@@ -766,3 +768,7 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key_id}/{self.key}: {self.status or 'in flight'}"
+
+
+# Models of the packages inside this app, imported so Django has them.
+from cases.webhooks import models as webhook_models  # noqa: E402, F401

@@ -20,6 +20,7 @@ being processed — is locked before the cases it acts on; nothing locks it afte
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -27,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django_fsm import ConcurrentTransition, can_proceed
 
-from cases import calendar, hooks, process_id
+from cases import calendar, hooks, process_id, webhooks
 from cases.actors import Actor, assignable_users, may_act_on
 from cases.applicants import APPLICANT_FIELDS, clean_applicant
 from cases.errors import (
@@ -217,8 +218,10 @@ def _enter_stage(case: Case, now) -> None:
 
 
 def _record(case: Case, actor: Actor, **fields) -> CaseEvent:
+    transaction.on_commit(partial(webhooks.announce, case.organisation_id))
     return CaseEvent.objects.create(
         case=case,
+        case_version=case.version,
         actor_kind=actor.kind,
         actor_user=actor.user if actor.user is not None and actor.user.pk else None,
         actor_label=actor.label[:200],
@@ -447,6 +450,24 @@ def case_record_refund(
             public=True,
             data={"amount_pence": amount_pence, **({"duplicate": True} if duplicate else {})},
         )
+
+
+def case_record_notification_failed(
+    *, case: Case | int, channel: str, event: str, status: str
+) -> CaseEvent:
+    """A message to the citizen could not be delivered (`notify` says so once, when its
+    status becomes a failure): a staff-only event, and `notification.failed` to webhooks.
+    It changes nothing on the case, so it takes no lock (the message's row may be locked
+    already, and the case is never locked after it)."""
+    found = case if isinstance(case, Case) else Case.objects.get(pk=case)
+    return _record(
+        found,
+        Actor.system("GOV.UK Notify"),
+        kind=CaseEvent.Kind.NOTIFICATION_FAILED,
+        from_state=found.state,
+        to_state=found.state,
+        data={"channel": channel, "event": event, "status": status},
+    )
 
 
 def case_assign(

@@ -31,3 +31,17 @@ def map_tiles(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     except ImproperlyConfigured as problem:
         return [checks.Error(str(problem), id="waymark.E001")]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def webhook_targets(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    if settings.WEBHOOKS_LOCAL_TARGETS and not settings.DEBUG:
+        return [
+            checks.Error(
+                "WEBHOOKS_LOCAL_TARGETS is on: webhooks may be sent over plain http and to "
+                "loopback, private and cloud metadata addresses.",
+                hint="Unset WEBHOOKS_LOCAL_TARGETS outside a laptop.",
+                id="waymark.E002",
+            )
+        ]
+    return []

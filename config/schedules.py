@@ -30,6 +30,7 @@ JOBS = [
     Job("delete expired drafts and abandoned uploads", "cases.tasks.delete_expired_drafts", 1440),
     Job("give new case events their place in the change feed", "cases.tasks.publish_feed", 1),
     Job("forget API answers kept for Idempotency-Key", "cases.tasks.prune_idempotency", 60),
+    Job("send webhooks that are due", "cases.webhooks.outbox.pump", 1),
 ]
 
 

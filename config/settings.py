@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.logging.RequestIDMiddleware",
     "cases.api.errors.ProblemMiddleware",  # no HTML error page ever leaves /api/
+    "cases.open311.errors.Open311ErrorMiddleware",  # nor /open311/: errors as <errors>
     "django.middleware.security.SecurityMiddleware",
     "config.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, CORP
     "config.security.NullCharacterMiddleware",  # 400 for a NUL in the address
@@ -255,6 +256,13 @@ NOTIFY_SENDS_PER_SECOND = env.int("NOTIFY_SENDS_PER_SECOND", default=49)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
 SMS_FREE_FRAGMENTS = env.int("SMS_FREE_FRAGMENTS", default=10_000)
 SMS_FRAGMENT_PENCE = env.float("SMS_FRAGMENT_PENCE", default=2.4)
+
+# --- Webhooks out (cases.webhooks) ------------------------------------------------------
+# Seconds one delivery attempt may take in all (connect, send, answer).
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10)
+# Deliver to loopback and private addresses and over plain http: a laptop's receiver.
+# Outside DEBUG it is an error that `check --deploy` names (waymark.E002).
+WEBHOOKS_LOCAL_TARGETS = env.bool("WEBHOOKS_LOCAL_TARGETS", default=DEBUG)
 
 # --- Citizen portal --------------------------------------------------------------------
 # Lookups of a case by reference number and postcode or email, per 15 minutes.

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
 from cases import hooks
 from cases.links import follow_link, short_link, signed_link
 from cases.models import Channel, ContactPreference
 from cases.money import pounds
-from cases.ukdates import long_iso_date
+from cases.ukdates import long_date, long_iso_date
 from cases.validators import normalise_postcode
 from cases.workflows.base import Notify, NotifyFollower
 from config.tasks import enqueue
@@ -184,6 +184,74 @@ def notify_follower_hook(hook: NotifyFollower, *, case: Case, event=None, messag
     """The handler of the portal's `NotifyFollower` hook (the link to confirm updates)."""
     follower = case.followers.get(pk=hook.follower_id)
     follower_notification(follower, hook.event, case=case)
+
+
+def webhook_failing_hook(hook) -> list[Notification]:
+    """The handler of `cases.webhooks.outbox.WebhookFailing`: an email to each admin of
+    the council (through the Notify account and templates of the subscription's service,
+    or of the council's first service when it has none)."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from cases.models import Role
+    from cases.webhooks.models import WebhookSubscription
+    from cases.webhooks.outbox import DISABLE_AFTER
+
+    subscription = WebhookSubscription.objects.select_related("organisation").get(
+        pk=hook.subscription_id
+    )
+    council = subscription.organisation
+    configs = council.service_configs.order_by("-enabled", "pk")
+    if subscription.service:
+        configs = configs.filter(service=subscription.service)
+    config = configs.first()
+    admins = (
+        get_user_model()
+        .objects.filter(
+            memberships__organisation=council, memberships__role=Role.ADMIN, is_active=True
+        )
+        .exclude(email="")
+        .order_by("pk")
+    )
+    if hook.reason:
+        news = (
+            f"It has been disabled: {hook.reason} Nothing more is sent to it until it is "
+            "enabled again."
+        )
+    else:
+        since = subscription.failing_since or timezone.now()
+        disable_on = long_date(timezone.localdate(since + DISABLE_AFTER))
+        news = f"If every delivery goes on failing, it will be disabled on {disable_on}."
+    template = get_template("webhook_failing")
+    values = {
+        "council": council.name,
+        "webhook": subscription.name,
+        "url": subscription.url,
+        "failing_since": long_date(
+            timezone.localdate(subscription.failing_since or timezone.now())
+        ),
+        "news": news,
+        "admin_url": settings.SITE_URL
+        + reverse("admin:cases_webhooksubscription_change", args=[subscription.pk]),
+    }
+    subject, body = template.render(Channel.EMAIL, "en", values)
+    made = []
+    for admin in admins:
+        notification = Notification.objects.create(
+            organisation=council,
+            event=template.event,
+            channel=Channel.EMAIL,
+            recipient=admin.email,
+            personalisation=values,
+            subject=subject,
+            body=body,
+            template_id=configured_template_id(config, template.event, Channel.EMAIL, "en")
+            if config
+            else "",
+        )
+        transaction.on_commit(partial(enqueue_delivery, notification.pk))
+        made.append(notification)
+    return made
 
 
 def follower_notification(

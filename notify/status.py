@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from notify.models import FINAL_STATUSES, RANK, Notification, Status
+from notify.models import FAILED_STATUSES, FINAL_STATUSES, RANK, Notification, Status
 
 NOT_FINAL = frozenset(Status.values) - FINAL_STATUSES
 
@@ -40,4 +40,21 @@ def move(pk, status: str, *, only_from=None, **fields) -> bool:
         fields.setdefault("unanswered", False)  # Notify has it: nothing is unanswered now
     fields.setdefault("updated_at", now)
     updated = Notification.objects.filter(pk=pk, status__in=allowed).update(status=status, **fields)
+    if updated and status in FAILED_STATUSES:
+        _tell_case(pk, status)
     return bool(updated)
+
+
+def _tell_case(pk, status: str) -> None:
+    """A message to a case's citizen failed: the case's record (and its webhooks) say so."""
+    from cases.services import case_record_notification_failed
+
+    row = (
+        Notification.objects.filter(pk=pk, case__isnull=False, follower__isnull=True)
+        .values("case_id", "channel", "event")
+        .first()
+    )
+    if row:
+        case_record_notification_failed(
+            case=row["case_id"], channel=row["channel"], event=row["event"], status=status
+        )

@@ -417,6 +417,22 @@ TEMPLATES: dict[str, Template] = {
             ),
         ),
         Template(
+            event="webhook_failing",  # to the council's admins, in English
+            subject=Text("Webhook ((webhook)) is failing", "Mae bachyn gwe ((webhook)) yn methu"),
+            body=Text(
+                "Deliveries of ((council))'s case events to ((webhook)) (((url))) have failed "
+                "since ((failing_since)).\n\n((news))\n\nThe delivery log, and the button to "
+                "enable it again: ((admin_url))",
+                "Mae anfon digwyddiadau achos ((council)) at ((webhook)) (((url))) wedi methu "
+                "ers ((failing_since)).\n\n((news))\n\nY log anfon, a'r botwm i'w alluogi "
+                "eto: ((admin_url))",
+            ),
+            sms=Text(
+                "((council)): webhook ((webhook)) is failing. ((admin_url))",
+                "((council)): mae bachyn gwe ((webhook)) yn methu. ((admin_url))",
+            ),
+        ),
+        Template(
             "announcement",
             subject=Text("((subject))", "((subject))"),
             body=Text("Dear ((name)),\n\n((message))", "Annwyl ((name)),\n\n((message))"),

@@ -20,7 +20,10 @@ def _test_settings(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _no_events_left_unwritten_by_another_test():
-    """The rate limiter's per-process tally starts empty (its rows are rolled back)."""
+    """The rate limiter's per-process tally starts empty (its rows are rolled back), and so
+    does what the webhooks know of councils' subscriptions."""
     from cases import ratelimit
+    from cases.webhooks import outbox
 
     ratelimit._unwritten.clear()
+    outbox._known.clear()

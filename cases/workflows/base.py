@@ -166,6 +166,8 @@ class Step:
     message: str = "none"  # a citizen-visible message: "none", "optional" or "required"
     destructive: bool = False  # ends the case off the happy path: staff confirm it first
     on_behalf: bool = False  # staff may do it only for the citizen, when they ask
+    # Webhook event types the step is, besides "case.transitioned" (`cases.webhooks.events`)
+    announces: tuple[str, ...] = ()
 
 
 def step(
@@ -179,6 +181,7 @@ def step(
     message: str = "none",
     destructive: bool = False,
     on_behalf: bool = False,
+    announces: tuple[str, ...] = (),
 ) -> dict[str, Step]:
     """Builds the `custom=` value of a `@transition`."""
     return {
@@ -192,6 +195,7 @@ def step(
             message=message,
             destructive=destructive,
             on_behalf=on_behalf,
+            announces=announces,
         )
     }
 

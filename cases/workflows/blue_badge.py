@@ -284,6 +284,7 @@ class BlueBadgeCase(Case):
             {CITIZEN, CASEWORKER, PARTNER},
             public=Text("We received your evidence", "Cawsom eich tystiolaeth"),
             hooks=(Notify("evidence_received"),),
+            announces=("evidence.received",),
         ),
     )
     def receive_evidence(self):
@@ -337,6 +338,7 @@ class BlueBadgeCase(Case):
             {SYSTEM, CASEWORKER},
             public=Text("We received your payment", "Cawsom eich taliad"),
             hooks=(Notify("payment_received"),),
+            announces=("payment.paid",),
         ),
     )
     def payment_received(self):
