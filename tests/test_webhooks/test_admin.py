@@ -85,7 +85,8 @@ def test_each_council_sees_only_its_own_subscriptions_and_deliveries(
     outbox.pump()
     client.force_login(caseworker(north, role=Role.ADMIN))
     listing = client.get("/admin/cases/webhooksubscription/").text
-    assert "North CRM" in listing and "South CRM" not in listing
+    assert "North CRM" in listing
+    assert "South CRM" not in listing
     assert client.get(f"/admin/cases/webhooksubscription/{theirs.pk}/change/").status_code == 302
     log = client.get("/admin/cases/webhookdelivery/").text
     south_delivery = WebhookDelivery.objects.get(subscription=theirs)

@@ -41,7 +41,8 @@ def test_the_councils_admins_are_warned_after_a_day_and_only_once(failing):
     outbox.pump()
     outbox.pump()
     [email] = _warnings()
-    assert email.recipient == "admin@northshire.example" and email.channel == "email"
+    assert email.recipient == "admin@northshire.example"
+    assert email.channel == "email"
     assert email.subject == "Webhook Northshire CRM is failing"
     assert email.body.startswith(
         "Deliveries of Northshire Council's case events to Northshire CRM "
@@ -71,4 +72,6 @@ def test_a_success_clears_the_failure_so_the_ladder_starts_again(failing, receiv
     time_passes(timedelta(days=1))
     outbox.pump()
     failing.refresh_from_db()
-    assert failing.enabled and failing.failing_since is None and failing.warned_at is None
+    assert failing.enabled
+    assert failing.failing_since is None
+    assert failing.warned_at is None
