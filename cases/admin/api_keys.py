@@ -9,9 +9,9 @@ from django.contrib import admin, messages
 from django.shortcuts import render
 from django.utils import timezone
 
-from cases.admin.scoping import ScopedAdmin, ScopedCouncilFilter, administers
+from cases.admin.scoping import AdministeredAdmin, ScopedCouncilFilter, administers
 from cases.api.keys import api_key_revoke, forget, issue
-from cases.models import ApiKey, Organisation
+from cases.models import ApiKey
 from cases.ukdates import UKDateField, long_datetime
 
 
@@ -51,7 +51,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ScopedAdmin):
+class ApiKeyAdmin(AdministeredAdmin):
     form = ApiKeyForm
     list_display = [
         "name",
@@ -67,32 +67,11 @@ class ApiKeyAdmin(ScopedAdmin):
     search_fields = ["name", "prefix"]
     actions = ["revoke"]
 
-    def has_add_permission(self, request):
-        return request.user.is_superuser or administers(request.user).exists()
-
-    def has_change_permission(self, request, obj=None):
-        councils = administers(request.user)
-        if councils is None or obj is None:
-            return councils is None or councils.exists()
-        return councils.filter(pk=obj.organisation_id).exists()
-
     def get_readonly_fields(self, request, obj=None):
         return ["organisation", "scopes", "service"] if obj else []
 
     def get_fields(self, request, obj=None):
         return ["organisation", "name", "scopes", "service", "expires_on"]
-
-    def get_changeform_initial_data(self, request):
-        councils = administers(request.user)
-        if councils is not None and councils.count() == 1:
-            return {"organisation": councils.get().pk}  # the admin's own council
-        return super().get_changeform_initial_data(request)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "organisation":
-            councils = administers(request.user)
-            kwargs["queryset"] = Organisation.objects.all() if councils is None else councils
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if change:

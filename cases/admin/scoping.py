@@ -38,6 +38,11 @@ def administers(user) -> QuerySet | None:
     return Organisation.objects.filter(memberships__user=user, memberships__role=Role.ADMIN)
 
 
+def administers_council(user, organisation_id) -> bool:
+    councils = administers(user)
+    return councils is None or councils.filter(pk=organisation_id).exists()
+
+
 def is_member(request) -> bool:
     user = request.user
     return user.is_active and user.is_staff and (user.is_superuser or user.memberships.exists())
@@ -111,6 +116,33 @@ class ScopedAdmin(admin.ModelAdmin):
         except (ValidationError, ValueError, TypeError):
             return False
         return True
+
+
+class AdministeredAdmin(ScopedAdmin):
+    """Rows a council's admins make and change for their own council (API keys, webhook
+    subscriptions); its other members only see them. The council field offers only the
+    councils the user administers, and is filled in when there is just one."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser or administers(request.user).exists()
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None:
+            return administers_council(request.user, obj.organisation_id)
+        councils = administers(request.user)
+        return councils is None or councils.exists()
+
+    def get_changeform_initial_data(self, request):
+        councils = administers(request.user)
+        if councils is not None and councils.count() == 1:
+            return {"organisation": councils.get().pk}  # the admin's own council
+        return super().get_changeform_initial_data(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            councils = administers(request.user)
+            kwargs["queryset"] = Organisation.objects.all() if councils is None else councils
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ScopedCouncilFilter(admin.RelatedFieldListFilter):

@@ -14,8 +14,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from cases.admin.scoping import ScopedAdmin, ScopedCouncilFilter, administers
-from cases.models import Organisation
+from cases.admin.scoping import (
+    AdministeredAdmin,
+    ScopedAdmin,
+    ScopedCouncilFilter,
+    administers,
+    administers_council,
+)
 from cases.ukdates import UKDateField, long_datetime
 from cases.webhooks import outbox
 from cases.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -27,11 +32,6 @@ from cases.webhooks.subscriptions import (
 )
 
 NEW = ["organisation", "name", "url", "event_types", "service"]
-
-
-def _administers(user, organisation_id) -> bool:
-    councils = administers(user)
-    return councils is None or councils.filter(pk=organisation_id).exists()
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -62,7 +62,7 @@ class SubscriptionForm(forms.ModelForm):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(ScopedAdmin):
+class WebhookSubscriptionAdmin(AdministeredAdmin):
     list_display = ["name", "organisation", "url", "types", "service", "state", "log"]
     list_filter = [("organisation", ScopedCouncilFilter), "enabled"]
     search_fields = ["name", "url"]
@@ -70,32 +70,11 @@ class WebhookSubscriptionAdmin(ScopedAdmin):
     readonly_fields = ["state", "log", "replay_link"]
     form = SubscriptionForm
 
-    def has_add_permission(self, request):
-        return request.user.is_superuser or administers(request.user).exists()
-
-    def has_change_permission(self, request, obj=None):
-        if obj is None:
-            councils = administers(request.user)
-            return councils is None or councils.exists()
-        return _administers(request.user, obj.organisation_id)
-
     def get_readonly_fields(self, request, obj=None):
         return ["organisation", *self.readonly_fields] if obj else []
 
     def get_fields(self, request, obj=None):
         return [*NEW, "enabled", "state", "log", "replay_link"] if obj else NEW
-
-    def get_changeform_initial_data(self, request):
-        councils = administers(request.user)
-        if councils is not None and councils.count() == 1:
-            return {"organisation": councils.get().pk}
-        return super().get_changeform_initial_data(request)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "organisation":
-            councils = administers(request.user)
-            kwargs["queryset"] = Organisation.objects.all() if councils is None else councils
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -124,7 +103,7 @@ class WebhookSubscriptionAdmin(ScopedAdmin):
         rotated = [
             (subscription, subscription_rotate_secret(subscription))
             for subscription in queryset
-            if _administers(request.user, subscription.organisation_id)
+            if administers_council(request.user, subscription.organisation_id)
         ]
         context = {
             **self.admin_site.each_context(request),
@@ -168,7 +147,7 @@ class WebhookSubscriptionAdmin(ScopedAdmin):
 
     def replay_view(self, request, pk):
         subscription = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not _administers(request.user, subscription.organisation_id):
+        if not administers_council(request.user, subscription.organisation_id):
             raise PermissionDenied
         form = ReplayForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -246,7 +225,7 @@ class WebhookDeliveryAdmin(ScopedAdmin):
         allowed = [
             delivery
             for delivery in queryset.select_related("subscription")
-            if _administers(request.user, delivery.subscription.organisation_id)
+            if administers_council(request.user, delivery.subscription.organisation_id)
         ]
         with transaction.atomic():
             for delivery in allowed:
