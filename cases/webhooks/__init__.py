@@ -22,7 +22,8 @@ from __future__ import annotations
 
 def announce(organisation_id: int) -> None:
     """After a commit that wrote case events: start a pump if the council has anyone to
-    tell (the scheduler's pump catches anything this misses)."""
+    tell (the scheduler's pump catches anything this misses). `cases.services` calls this
+    rather than `outbox`, which reads the workflows' steps through `cases.services`."""
     from cases.webhooks import outbox
 
     outbox.announce(organisation_id)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from cases.models import CaseEvent, FeedEntry
+from cases.services import step_of
 from cases.webhooks.models import EventType
 from cases.workflows.base import RequestPayment
 
@@ -34,7 +35,7 @@ def types_of(event: CaseEvent) -> list[str]:
         kind = _BY_KIND.get(CaseEvent.Kind(event.kind))
         return [kind.value] if kind else []
     types = [EventType.CASE_TRANSITIONED.value]
-    step = _step(event)
+    step = step_of(event.case, event.transition)
     if step is None:
         return types
     if any(
@@ -43,13 +44,6 @@ def types_of(event: CaseEvent) -> list[str]:
     ):
         types.append(EventType.PAYMENT_REQUESTED.value)
     return types + [announced for announced in step.announces if announced not in types]
-
-
-def _step(event: CaseEvent):
-    for candidate in event.case.get_all_state_transitions():
-        if candidate.name == event.transition:
-            return candidate.custom["step"]
-    return None
 
 
 def message_id(entry: FeedEntry, event_type: str) -> str:

@@ -72,9 +72,6 @@ class WebhookSubscription(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.url})"
 
-    def wants(self, event_type: str, service: str) -> bool:
-        return event_type in self.event_types and (not self.service or self.service == service)
-
 
 class WebhookDelivery(models.Model):
     """One event for one subscription: its payload, fixed when it was made, and where its

@@ -122,26 +122,32 @@ def _fan_out_one(pk: int) -> tuple[int, int]:
         )
         if subscription is None:
             return 0, 0  # another pump has it, or it was disabled
-        entries = FeedEntry.objects.filter(
-            organisation_id=subscription.organisation_id, sequence__gt=subscription.after_sequence
-        )
-        if subscription.service:
-            entries = entries.filter(service=subscription.service)
-        taken = list(
-            entries.select_related("event__case__organisation").order_by("sequence")[:FAN_OUT_BATCH]
-        )
-        now = timezone.now()
-        rows = [
-            _delivery(subscription, entry, event_type, now)
-            for entry in taken
-            for event_type in events.types_of(entry.event)
-            if event_type in subscription.event_types
-        ]
+        entries = _entries(subscription).filter(sequence__gt=subscription.after_sequence)
+        taken = list(entries[:FAN_OUT_BATCH])
+        rows = _deliveries(subscription, taken, timezone.now())
         WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
         if taken:
             subscription.after_sequence = taken[-1].sequence
             subscription.save(update_fields=["after_sequence"])
     return len(taken), len(rows)
+
+
+def _entries(subscription: WebhookSubscription):
+    """The feed entries of the subscription's council (and service), in feed order."""
+    entries = FeedEntry.objects.filter(organisation_id=subscription.organisation_id)
+    if subscription.service:
+        entries = entries.filter(service=subscription.service)
+    return entries.select_related("event__case__organisation").order_by("sequence")
+
+
+def _deliveries(subscription, entries, now: datetime) -> list[WebhookDelivery]:
+    """One delivery for each type of each entry's event that the subscription wants."""
+    return [
+        _delivery(subscription, entry, event_type, now)
+        for entry in entries
+        for event_type in events.types_of(entry.event)
+        if event_type in subscription.event_types
+    ]
 
 
 def _delivery(subscription, entry: FeedEntry, event_type: str, now: datetime) -> WebhookDelivery:
@@ -255,11 +261,8 @@ def _record(pk: int, subscription, answer: transport.Answer, now: datetime) -> W
         delivery.last_status_code, delivery.last_error = answer.status, answer.error
         delivery.leased_until = None
         if answer.ok:
-            delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
-                WebhookDelivery.Status.DELIVERED,
-                now,
-                None,
-            )
+            delivery.status = WebhookDelivery.Status.DELIVERED
+            delivery.delivered_at, delivery.next_attempt_at = now, None
             WebhookSubscription.objects.filter(
                 pk=subscription.pk, failing_since__isnull=False
             ).update(failing_since=None, warned_at=None)
@@ -319,13 +322,15 @@ def ladder(now: datetime | None = None) -> int:
 # --- Redeliver and replay ----------------------------------------------------------------
 
 
-def redeliver(delivery: WebhookDelivery) -> None:
-    """Sends one delivery again (delivered or given up): due now, with a fresh set of
-    attempts, and the same `webhook-id`."""
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        status=PENDING, attempts=0, next_attempt_at=timezone.now(), leased_until=None
-    )
+def _send_again(deliveries, now: datetime) -> None:
+    """Due now, with a fresh set of attempts and the same `webhook-id`."""
+    deliveries.update(status=PENDING, attempts=0, next_attempt_at=now, leased_until=None)
     transaction.on_commit(pump_soon)
+
+
+def redeliver(delivery: WebhookDelivery) -> None:
+    """Sends one delivery again, delivered or given up."""
+    _send_again(WebhookDelivery.objects.filter(pk=delivery.pk), timezone.now())
 
 
 def replay(subscription: WebhookSubscription, since: datetime, until: datetime) -> int:
@@ -336,26 +341,19 @@ def replay(subscription: WebhookSubscription, since: datetime, until: datetime) 
     fanned_out_to = WebhookSubscription.objects.values_list("after_sequence", flat=True).get(
         pk=subscription.pk
     )
-    entries = FeedEntry.objects.filter(
-        organisation_id=subscription.organisation_id,
+    entries = _entries(subscription).filter(
         event__created_at__gte=since,
         event__created_at__lte=until,
         sequence__lte=fanned_out_to,  # later ones are on their way anyway
     )
-    if subscription.service:
-        entries = entries.filter(service=subscription.service)
     now = timezone.now()
-    count = 0
+    rows = _deliveries(subscription, entries, now)
     with transaction.atomic():
-        for entry in entries.select_related("event__case__organisation").order_by("sequence"):
-            for event_type in events.types_of(entry.event):
-                if event_type not in subscription.event_types:
-                    continue
-                again = WebhookDelivery.objects.filter(
-                    subscription=subscription, entry=entry, event_type=event_type
-                ).update(status=PENDING, attempts=0, next_attempt_at=now, leased_until=None)
-                if not again:
-                    _delivery(subscription, entry, event_type, now).save()
-                count += 1
-        transaction.on_commit(pump_soon)
-    return count
+        made_before = WebhookDelivery.objects.filter(
+            subscription=subscription,
+            entry__in=entries.values("pk"),
+            event_type__in=subscription.event_types,
+        )
+        _send_again(made_before, now)
+        WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)  # the rest
+    return len(rows)
