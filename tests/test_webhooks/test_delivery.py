@@ -13,6 +13,7 @@ from cases.models import CaseEvent, Role, Service
 from cases.services import Actor, case_add_note, case_assign, case_transition
 from cases.webhooks import outbox, signing
 from cases.webhooks.models import WebhookAttempt, WebhookDelivery
+from cases.webhooks.subscriptions import subscription_update
 from tests.factories import caseworker, council, new_case
 from tests.test_webhooks.conftest import subscribe, time_passes
 
@@ -237,8 +238,7 @@ def test_410_gone_disables_the_subscription_at_once_and_tells_the_councils_admin
     assert "It has been disabled: The endpoint answered 410 Gone." in email.body
     # Enabled again, it picks up where it stopped, the Gone delivery included.
     receiver.status = 204
-    subscription.enabled = True
-    subscription.save()
+    subscription_update(subscription, enabled=True)
     outbox.pump()
     assert len(receiver.received) == 3
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
