@@ -6,6 +6,10 @@ messages (`/t/<reference>.<time>.<signature>`: about 50 characters with the addr
 text stays in as few fragments as it can). Both open the timeline for 60 days, are
 checked in constant time, and are never subject to the lookup limits: the owner always
 has a way in.
+
+`media_link` is the link an Open311 answer gives to a street report's photo
+(`cases.open311`): signed the same way, it names the file (not the case) and works for
+MEDIA_MAX_AGE.
 """
 
 import base64
@@ -18,6 +22,7 @@ from django.utils.crypto import salted_hmac
 
 LINK_SALT = "waymark.track-link"
 LINK_MAX_AGE = 60 * 60 * 24 * 60  # links in messages work for 60 days
+MEDIA_MAX_AGE = 60 * 60 * 24 * 7  # a photo's link in an Open311 answer works for 7 days
 SHORT_SIGNATURE_LENGTH = 16  # base64 characters: 96 bits of HMAC-SHA256
 
 
@@ -48,26 +53,45 @@ def _signed(signature: str, message: str, purpose: str) -> bool:
     )
 
 
-def short_link(case, *, now: float | None = None) -> str:
+def _stamped(subject: str, purpose: str, now: float | None) -> str:
+    """`<subject>.<time>.<signature>`: what a short or photo link carries."""
     stamp = signing.b62_encode(int(time.time() if now is None else now))
-    signature = _signature(f"{case.process_id}.{stamp}", "short")
-    return f"{settings.SITE_URL}/t/{case.process_id}.{stamp}.{signature}"
+    return f"{subject}.{stamp}.{_signature(f'{subject}.{stamp}', purpose)}"
 
 
-def short_link_case(token: str, *, now: float | None = None) -> str | None:
-    """The process ID a short link opens, if its signature is right and it is not too old."""
-    process_id, _, rest = token.partition(".")
+def _unstamped(token: str, purpose: str, max_age: int, now: float | None) -> str | None:
+    """The subject of a `_stamped` token, if its signature is right and it is not too old."""
+    subject, _, rest = token.partition(".")
     stamp, _, signature = rest.partition(".")
-    if not (process_id and stamp and signature):
+    if not (subject and stamp and signature):
         return None
-    if not _signed(signature, f"{process_id}.{stamp}", "short"):
+    if not _signed(signature, f"{subject}.{stamp}", purpose):
         return None
     try:
         issued = signing.b62_decode(stamp)
     except (ValueError, KeyError):
         return None
     age = (time.time() if now is None else now) - issued
-    return process_id if 0 <= age <= LINK_MAX_AGE else None
+    return subject if 0 <= age <= max_age else None
+
+
+def short_link(case, *, now: float | None = None) -> str:
+    return f"{settings.SITE_URL}/t/{_stamped(case.process_id, 'short', now)}"
+
+
+def short_link_case(token: str, *, now: float | None = None) -> str | None:
+    """The process ID a short link opens, if its signature is right and it is not too old."""
+    return _unstamped(token, "short", LINK_MAX_AGE, now)
+
+
+def media_link(evidence, *, now: float | None = None) -> str:
+    return f"{settings.SITE_URL}/open311/v2/media/{_stamped(str(evidence.pk), 'media', now)}"
+
+
+def media_link_evidence(token: str, *, now: float | None = None) -> int | None:
+    """The evidence file a photo link names, if its signature is right and it is not too old."""
+    pk = _unstamped(token, "media", MEDIA_MAX_AGE, now)
+    return int(pk) if pk is not None and pk.isascii() and pk.isdigit() and len(pk) <= 18 else None
 
 
 def follow_link(follower, action: str) -> str:

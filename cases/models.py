@@ -771,4 +771,5 @@ class IdempotencyRecord(models.Model):
 
 
 # Models of the packages inside this app, imported so Django has them.
+from cases.open311 import models as open311_models  # noqa: E402, F401
 from cases.webhooks import models as webhook_models  # noqa: E402, F401

@@ -80,7 +80,9 @@ class Timeline:
         return any(p.is_being_checked for p in self.payments)
 
 
-def _entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
+def entry_text(case: Case, event: CaseEvent, steps: dict) -> str:
+    """The line a public event puts on the citizen's timeline (`steps`: the workflow's
+    transitions by name), in the active language."""
     if event.kind == CaseEvent.Kind.CREATED:
         return str(case.CREATED_TEXT or CREATED_TEXT)
     if event.kind == CaseEvent.Kind.OVERDUE:
@@ -156,7 +158,7 @@ def case_timeline(case: Case) -> Timeline:
 
     entries = [
         TimelineEntry(
-            at=event.created_at, text=_entry_text(case, event, steps), message=event.message
+            at=event.created_at, text=entry_text(case, event, steps), message=event.message
         )
         for event in reversed(events)
     ]

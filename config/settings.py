@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.logging.RequestIDMiddleware",
     "cases.api.errors.ProblemMiddleware",  # no HTML error page ever leaves /api/
+    "cases.open311.errors.Open311ErrorMiddleware",  # nor /open311/: errors as <errors>
     "django.middleware.security.SecurityMiddleware",
     "config.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, CORP
     "config.security.NullCharacterMiddleware",  # 400 for a NUL in the address

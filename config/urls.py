@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api_root, name="api-root"),
     path("api/v1/", include("cases.api.urls")),
+    path("open311/v2/", include("cases.open311.urls")),
     path("notify/", include("notify.urls")),
     path("", include("payments.urls")),
     path("", include("cases.portal.urls")),
