@@ -85,20 +85,31 @@ def scope_for(view, method: str) -> str:
     return scopes.get(method, scopes.get("*", ApiKey.Scope.READ))
 
 
-class PerKeyThrottle(throttling.BaseThrottle):
-    """API_REQUESTS_PER_MINUTE per key, counted in the database so every process shares
-    the count (`claim_some`: written every few requests while far under the limit, every
-    one near it); a refused request is told when to try again (`Retry-After`)."""
+WINDOW = 60  # seconds: API_REQUESTS_PER_MINUTE is counted a minute at a time
 
-    window = 60
+
+def key_throttled(key: ApiKey) -> int | None:
+    """None while the key is within API_REQUESTS_PER_MINUTE, counted in the database so
+    every process shares the count (`claim_some`: written every few requests while far
+    under the limit, every one near it); else the seconds until it may try again. The
+    partner API and Open311 count against the same limit."""
+    now = time.time()
+    limit = settings.API_REQUESTS_PER_MINUTE
+    if claim_some(f"api-key:{key.pk}", WINDOW, limit=limit, now=now) <= limit:
+        return None
+    return max(1, math.ceil(WINDOW - now % WINDOW))
+
+
+class PerKeyThrottle(throttling.BaseThrottle):
+    """`key_throttled` for the API's views; a refused request is told when to try again
+    (`Retry-After`)."""
 
     def allow_request(self, request, view) -> bool:
         key = request.auth
         if not isinstance(key, ApiKey):
             return True
-        self.now = time.time()
-        limit = settings.API_REQUESTS_PER_MINUTE
-        return claim_some(f"api-key:{key.pk}", self.window, limit=limit, now=self.now) <= limit
+        self.retry_after = key_throttled(key)
+        return self.retry_after is None
 
-    def wait(self) -> float:
-        return max(1, math.ceil(self.window - self.now % self.window))
+    def wait(self) -> float | None:
+        return self.retry_after

@@ -11,14 +11,11 @@ that arrives while the first is still being saved, is answered with the first re
 from __future__ import annotations
 
 import contextlib
-import math
 import re
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
@@ -28,6 +25,7 @@ from django.utils.datastructures import MultiValueDict
 from cases import services
 from cases.actors import Actor
 from cases.api import keys
+from cases.api.auth import key_throttled
 from cases.errors import CaseError, CaseValidationError
 from cases.models import ApiKey, Evidence, Organisation, Service
 from cases.open311.errors import Open311Error, bad_request, forbidden, not_found
@@ -37,14 +35,12 @@ from cases.open311.representations import SERVICE_NAMES
 from cases.portal import evidence, uploads
 from cases.portal.evidence import JPEG, PDF, PNG, FileRule, UploadForm
 from cases.portal.report import PHOTO
-from cases.ratelimit import claim_some
 from cases.validators import normalise_postcode
 
 ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,100})\](\[\])?$")
 PHOTO_PART = re.compile(r"^photo([0-9]{1,3})$")
 _DECIMAL = re.compile(r"^[+-]?([0-9]{1,3}(\.[0-9]{0,20})?|\.[0-9]{1,20})$")
 NOT_GIVEN = "Not given"  # the reporter's name, when the client sends none
-THROTTLE_WINDOW = 60  # seconds: a key's requests a minute, shared with the partner API
 MAX_MEDIA_URLS = uploads.MAX_FILES
 
 # FixMyStreet sends a report's photos as photo1..N, and other files as file_*.
@@ -120,10 +116,8 @@ def council_of(request, key: ApiKey) -> Organisation:
 
 def throttle(key: ApiKey) -> None:
     """The key's requests a minute (API_REQUESTS_PER_MINUTE), counted with its API calls."""
-    now = time.time()
-    limit = settings.API_REQUESTS_PER_MINUTE
-    if claim_some(f"api-key:{key.pk}", THROTTLE_WINDOW, limit=limit, now=now) > limit:
-        wait = max(1, math.ceil(THROTTLE_WINDOW - now % THROTTLE_WINDOW))
+    wait = key_throttled(key)
+    if wait is not None:
         raise Open311Error(
             429,
             f"api_key: too many requests with this key: try again in {wait} seconds",
