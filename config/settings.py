@@ -324,6 +324,11 @@ SPECTACULAR_SETTINGS = {
         "cases.api.schema.add_links",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ServiceEnum": "cases.models.Service",
+        "EventTypeEnum": "cases.webhooks.models.EventType",
+        "DeliveryStatusEnum": ["pending", "delivered", "failed"],
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

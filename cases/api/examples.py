@@ -186,3 +186,87 @@ SERVICES = {
         }
     ]
 }
+
+# Webhook subscriptions (`webhooks:manage`).
+SUBSCRIPTION_CREATE = {
+    "name": "CRM",
+    "url": "https://crm.example.org/waymark/events",
+    "event_types": ["case.created", "case.transitioned"],
+    "service": "street_report",
+}
+SUBSCRIPTION_UPDATE = {"enabled": False}
+SUBSCRIPTION = {
+    "id": 7,
+    **SUBSCRIPTION_CREATE,
+    "enabled": True,
+    "disabled_reason": None,
+    "disabled_at": None,
+    "failing_since": None,
+    "previous_secret_expires_at": None,
+    "created_at": "2026-12-01T09:00:00+00:00",
+    "links": {"self": f"{BASE}/webhooks/7", "deliveries": f"{BASE}/webhooks/7/deliveries"},
+}
+NEW_SUBSCRIPTION = {**SUBSCRIPTION, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+LISTED_DELIVERY = {
+    "id": 30211,
+    "message_id": "evt_88113_case_transitioned",
+    "event_type": "case.transitioned",
+    "case": ID,
+    "sequence": 88113,
+    "status": "delivered",
+    "attempts": 2,
+    "next_attempt_at": None,
+    "last_status_code": 204,
+    "last_error": None,
+    "delivered_at": "2026-12-03T14:03:12+00:00",
+    "created_at": "2026-12-03T14:02:11+00:00",
+}
+DELIVERY_PAGE = {"data": [LISTED_DELIVERY], "has_more": True, "next_before": 30211}
+DELIVERY = {
+    **LISTED_DELIVERY,
+    "payload": {
+        "id": "evt_88113_case_transitioned",
+        "type": "case.transitioned",
+        "schema_version": 1,
+        "occurred_at": "2026-12-03T14:02:11+00:00",
+        "sequence": 88113,
+        "case": {
+            "id": ID,
+            "version": 4,
+            "council": "northshire",
+            "service": "street_report",
+            "state": "repair_scheduled",
+            "stage": "repair",
+            "url": f"{BASE}/cases/{ID}",
+        },
+        "data": {
+            "event_id": 5120,
+            "kind": "transition",
+            "transition": "schedule_repair",
+            "from_state": "inspected",
+            "to_state": "repair_scheduled",
+        },
+    },
+    "attempt_log": [
+        {
+            "at": "2026-12-03T14:03:12+00:00",
+            "status_code": 204,
+            "latency_ms": 83,
+            "response_excerpt": "",
+            "error": None,
+        },
+        {
+            "at": "2026-12-03T14:02:12+00:00",
+            "status_code": 503,
+            "latency_ms": 1204,
+            "response_excerpt": "Service Unavailable",
+            "error": None,
+        },
+    ],
+}
+REPLAY = {"since": "2026-12-01T00:00:00Z", "until": "2026-12-02T23:59:59Z"}
+REPLAYED = {
+    "deliveries": 412,
+    "since": "2026-12-01T00:00:00+00:00",
+    "until": "2026-12-02T23:59:59+00:00",
+}

@@ -210,3 +210,56 @@ def timeline_repr(timeline) -> dict:
             for entry in timeline.entries
         ],
     }
+
+
+def subscription_repr(request, subscription, *, now) -> dict:
+    """A webhook subscription, never its secret (`secret` is added once, when made or
+    rotated)."""
+    until = subscription.previous_secret_until
+    self_url = request.build_absolute_uri(reverse("api:webhook", args=[subscription.pk]))
+    return {
+        "id": subscription.pk,
+        "name": subscription.name,
+        "url": subscription.url,
+        "event_types": subscription.event_types,
+        "service": subscription.service or None,
+        "enabled": subscription.enabled,
+        "disabled_reason": subscription.disabled_reason or None,
+        "disabled_at": when(subscription.disabled_at),
+        "failing_since": when(subscription.failing_since),
+        "previous_secret_expires_at": when(until) if until and until > now else None,
+        "created_at": when(subscription.created_at),
+        "links": {"self": self_url, "deliveries": f"{self_url}/deliveries"},
+    }
+
+
+def delivery_repr(delivery, *, tries=None) -> dict:
+    """One event for one subscription and where its delivery stands; with its attempts
+    (newest first) when `tries` is given."""
+    body = {
+        "id": delivery.pk,
+        "message_id": delivery.message_id,
+        "event_type": delivery.event_type,
+        "case": delivery.payload["case"]["id"],
+        "sequence": delivery.sequence,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "next_attempt_at": when(delivery.next_attempt_at) if delivery.status == "pending" else None,
+        "last_status_code": delivery.last_status_code,
+        "last_error": delivery.last_error or None,
+        "delivered_at": when(delivery.delivered_at),
+        "created_at": when(delivery.created_at),
+    }
+    if tries is not None:
+        body["payload"] = delivery.payload
+        body["attempt_log"] = [
+            {
+                "at": when(attempt.at),
+                "status_code": attempt.status_code,
+                "latency_ms": attempt.latency_ms,
+                "response_excerpt": attempt.response_excerpt,
+                "error": attempt.error or None,
+            }
+            for attempt in tries
+        ]
+    return body

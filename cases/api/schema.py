@@ -17,6 +17,7 @@ from rest_framework import serializers as s
 
 from cases.api import examples
 from cases.api.errors import PROBLEMS, TYPE_BASE
+from cases.webhooks.models import EventType, WebhookDelivery
 
 
 def example(name: str, value, **kw) -> OpenApiExample:
@@ -31,6 +32,9 @@ def sent(name: str, value):
 def shows(name: str, value):
     """The serializer's example in the document (its answers: 200 and 201)."""
     return extend_schema_serializer(examples=[example(name, value)])
+
+
+EVENT_TYPES = EventType.choices
 
 
 class BearerKeyScheme(OpenApiAuthenticationExtension):
@@ -242,6 +246,85 @@ def list_of(row: type[s.Serializer], example_row: dict | None = None) -> type[s.
     )(listed)
 
 
+class SubscriptionLinks(s.Serializer):
+    self = s.URLField()
+    deliveries = s.URLField()
+
+
+@shows("The CRM's subscription", examples.SUBSCRIPTION)
+class SubscriptionSchema(s.Serializer):
+    id = s.IntegerField()
+    name = s.CharField()
+    url = s.CharField()
+    event_types = s.ListField(child=s.ChoiceField(choices=EVENT_TYPES))
+    service = s.CharField(allow_null=True, help_text="null: every service of the council.")
+    enabled = s.BooleanField()
+    disabled_reason = s.CharField(allow_null=True)
+    disabled_at = s.DateTimeField(allow_null=True)
+    failing_since = s.DateTimeField(
+        allow_null=True,
+        help_text="Every delivery has failed since (warned after a day, disabled after three).",
+    )
+    previous_secret_expires_at = s.DateTimeField(
+        allow_null=True, help_text="After a rotation: until when the old secret signs too."
+    )
+    created_at = s.DateTimeField()
+    links = SubscriptionLinks()
+
+
+@shows("Made, with its secret", examples.NEW_SUBSCRIPTION)
+class NewSubscriptionSchema(SubscriptionSchema):
+    secret = s.CharField(help_text="The signing secret (`whsec_…`): shown this once.")
+
+
+@shows("One subscription", {"data": [examples.SUBSCRIPTION]})
+class SubscriptionListSchema(s.Serializer):
+    data = SubscriptionSchema(many=True)
+
+
+class ListedDelivery(s.Serializer):
+    id = s.IntegerField()
+    message_id = s.CharField(help_text="The `webhook-id` header: the same on every attempt.")
+    event_type = s.ChoiceField(choices=EVENT_TYPES)
+    case = s.CharField(help_text="The case's process ID.")
+    sequence = s.IntegerField(help_text="The change feed's: a case's events go in this order.")
+    status = s.ChoiceField(choices=WebhookDelivery.Status.values)
+    attempts = s.IntegerField()
+    next_attempt_at = s.DateTimeField(allow_null=True)
+    last_status_code = s.IntegerField(allow_null=True)
+    last_error = s.CharField(allow_null=True)
+    delivered_at = s.DateTimeField(allow_null=True)
+    created_at = s.DateTimeField()
+
+
+@shows("A page of the log", examples.DELIVERY_PAGE)
+class DeliveryPageSchema(s.Serializer):
+    data = ListedDelivery(many=True)
+    has_more = s.BooleanField()
+    next_before = s.IntegerField(allow_null=True)
+
+
+class AttemptSchema(s.Serializer):
+    at = s.DateTimeField()
+    status_code = s.IntegerField(allow_null=True, help_text="null: no answer (`error` says why).")
+    latency_ms = s.IntegerField()
+    response_excerpt = s.CharField(allow_blank=True, help_text="The answer's first 500 bytes.")
+    error = s.CharField(allow_null=True)
+
+
+@shows("Delivered at the second attempt", examples.DELIVERY)
+class DeliverySchema(ListedDelivery):
+    payload = AnyObject(help_text="The event as it is sent (docs/api/webhooks.md).")
+    attempt_log = AttemptSchema(many=True, help_text="Newest first.")
+
+
+@shows("Two days sent again", examples.REPLAYED)
+class ReplaySchema(s.Serializer):
+    deliveries = s.IntegerField(help_text="How many deliveries will be sent.")
+    since = s.DateTimeField()
+    until = s.DateTimeField()
+
+
 class FieldError(s.Serializer):
     attr = s.CharField(allow_null=True)
     code = s.CharField()
@@ -323,6 +406,7 @@ IDEMPOTENCY_ERRORS = _errors(
     e415="Send JSON.",
     e422="This Idempotency-Key was used with a different request.",
 )
+BODY_ERRORS = _errors(e415="Send JSON.")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     {"type": "string", "pattern": "^[!-~]{1,255}$"},
@@ -352,15 +436,29 @@ CASE_LINKS = {
     "GetNotifications": "cases_notifications_list",
     "GetPayments": "cases_payments_list",
 }
-LINKED_FROM = {("/api/v1/cases", "post", "201"), ("/api/v1/cases/{case_id}", "get", "200")}
+# And from a new subscription to what may be done with it.
+WEBHOOK_LINKS = {
+    "GetWebhook": "webhooks_retrieve",
+    "ChangeWebhook": "webhooks_partial_update",
+    "RemoveWebhook": "webhooks_destroy",
+    "RotateSecret": "webhooks_rotate_secret_create",
+    "Replay": "webhooks_replay_create",
+    "GetDeliveries": "webhooks_deliveries_list",
+}
+# (path, method, status) → (the links, the parameter they fill, from where in the body)
+LINKED_FROM = {
+    ("/api/v1/cases", "post", "201"): (CASE_LINKS, "case_id", "$response.body#/id"),
+    ("/api/v1/cases/{case_id}", "get", "200"): (CASE_LINKS, "case_id", "$response.body#/id"),
+    ("/api/v1/webhooks", "post", "201"): (WEBHOOK_LINKS, "id", "$response.body#/id"),
+}
 
 
 def add_links(result, generator, request, public):
-    """drf-spectacular postprocessing hook: the links above on each answer with a case."""
-    for path, method, status in LINKED_FROM:
+    """drf-spectacular postprocessing hook: the links above on the answers they start from."""
+    for (path, method, status), (links, parameter, source) in LINKED_FROM.items():
         response = result["paths"][path][method]["responses"][status]
         response["links"] = {
-            name: {"operationId": operation, "parameters": {"case_id": "$response.body#/id"}}
-            for name, operation in CASE_LINKS.items()
+            name: {"operationId": operation, "parameters": {parameter: source}}
+            for name, operation in links.items()
         }
     return result

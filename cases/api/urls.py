@@ -3,12 +3,13 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from cases.api import views
+from cases.api import views, webhooks
 from cases.api.extensions import CASE_RESOURCES
 
 app_name = "api"
 
 CASE = "cases/<str:case_id>"
+WEBHOOK = "webhooks/<int:pk>"
 
 urlpatterns = [
     path("", views.Root.as_view(), name="root"),
@@ -39,4 +40,19 @@ urlpatterns = [
         for name, resource in sorted(CASE_RESOURCES.items())
     ),
     path("events", views.EventFeed.as_view(), name="events"),
+    path("webhooks", webhooks.SubscriptionList.as_view(), name="webhooks"),
+    path(WEBHOOK, webhooks.SubscriptionDetail.as_view(), name="webhook"),
+    path(f"{WEBHOOK}/rotate-secret", webhooks.SubscriptionRotate.as_view(), name="webhook-rotate"),
+    path(f"{WEBHOOK}/replay", webhooks.SubscriptionReplay.as_view(), name="webhook-replay"),
+    path(f"{WEBHOOK}/deliveries", webhooks.DeliveryList.as_view(), name="webhook-deliveries"),
+    path(
+        f"{WEBHOOK}/deliveries/<int:delivery_id>",
+        webhooks.DeliveryDetail.as_view(),
+        name="webhook-delivery",
+    ),
+    path(
+        f"{WEBHOOK}/deliveries/<int:delivery_id>/redeliver",
+        webhooks.DeliveryRedeliver.as_view(),
+        name="webhook-redeliver",
+    ),
 ]

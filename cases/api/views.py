@@ -543,6 +543,7 @@ class Root(ApiView):
                 "services": url("api:services"),
                 "cases": url("api:cases"),
                 "events": url("api:events"),
+                "webhooks": url("api:webhooks"),
                 "schema": url("api:schema"),
                 "documentation": url("api:docs"),
                 "problems": url("api:problems"),
