@@ -16,6 +16,7 @@ from django.utils.html import format_html
 
 from cases.admin.scoping import (
     AdministeredAdmin,
+    MemberReadOnlyInline,
     ScopedAdmin,
     ScopedCouncilFilter,
     administers,
@@ -187,17 +188,12 @@ class ReplayForm(forms.Form):
         return timezone.make_aware(start), timezone.make_aware(end)
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(MemberReadOnlyInline):
+    """Each attempt of a delivery, for every member of its council to read."""
+
     model = WebhookAttempt
     fields = readonly_fields = ("at", "status_code", "latency_ms", "error", "response_excerpt")
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    show_change_link = False
 
 
 @admin.register(WebhookDelivery)
