@@ -222,8 +222,10 @@ def body_of(delivery: WebhookDelivery) -> str:
 
 def attempt(pk: int) -> WebhookAttempt | None:
     """One POST of a delivery, and what came of it (None: its subscription was disabled
-    since the delivery was claimed, and it waits)."""
-    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=pk)
+    since the delivery was claimed, and it waits; or removed, and it is gone)."""
+    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=pk).first()
+    if delivery is None:
+        return None
     subscription = delivery.subscription
     if not subscription.enabled:
         release([pk])
@@ -246,9 +248,13 @@ def _backoff(attempts: int, answer: transport.Answer) -> timedelta:
     return wait
 
 
-def _record(pk: int, subscription, answer: transport.Answer, now: datetime) -> WebhookAttempt:
+def _record(
+    pk: int, subscription, answer: transport.Answer, now: datetime
+) -> WebhookAttempt | None:
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update(of=("self",)).get(pk=pk)
+        delivery = WebhookDelivery.objects.select_for_update(of=("self",)).filter(pk=pk).first()
+        if delivery is None:  # removed with its subscription while it was being sent
+            return None
         tried = WebhookAttempt.objects.create(
             delivery=delivery,
             at=now,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from cases.models import Service
-from cases.webhooks import outbox
+from cases.webhooks import outbox, transport
 from cases.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.factories import council, new_case
 from tests.test_api.conftest import STREET, client_for, make_key
@@ -264,3 +264,22 @@ def test_the_delivery_log_pages_newest_first_and_filters(manage, north, receiver
     assert manage.get(path, {"status": "delivered"}).json()["data"] == []
     assert manage.get(path, {"event_type": "case.note_added"}).json()["data"] == []
     assert manage.get(path, {"colour": "red"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_subscription_removed_while_a_delivery_is_being_sent_is_simply_gone(
+    manage, north, receiver
+):
+    hook = made(manage, receiver.url)
+    new_case(north)
+    post = transport.post
+
+    def removed_meanwhile(*args, **kwargs):
+        assert manage.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
+        return post(*args, **kwargs)
+
+    with mock.patch("cases.webhooks.transport.post", side_effect=removed_meanwhile):
+        assert outbox.pump()["sent"] == 0
+    assert len(receiver.received) == 1
+    assert not WebhookSubscription.objects.exists()
+    assert not WebhookDelivery.objects.exists()
