@@ -93,15 +93,21 @@ def acquire(
     key: str,
     *,
     limit: int,
+    within: float | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """Blocks until this event may go: its place in some second's window is under `limit`."""
+) -> bool:
+    """Blocks until this event may go: its place in some second's window is under `limit`.
+    With `within`, waits at most that many seconds: False if no place came in time."""
+    deadline = None if within is None else clock() + within
     while True:
         now = clock()
         if claim(key, 1, now=now) <= limit:
-            return
-        sleep(max(0.0, int(now) + 1 - now))
+            return True
+        wait = max(0.0, int(now) + 1 - now)
+        if deadline is not None and now + wait > deadline:
+            return False
+        sleep(wait)
 
 
 def pause(key: str, seconds: int, *, limit: int, clock: Callable[[], float] = time.time) -> None:

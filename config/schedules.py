@@ -22,7 +22,8 @@ JOBS = [
     Job("flag overdue cases", "cases.tasks.mark_overdue_cases", 60),
     Job("run transitions that are due", "cases.tasks.run_due_transitions", 60),
     Job("queue notifications that are due", "notify.tasks.queue_due_notifications", 1),
-    Job("settle notifications stuck in sending", "notify.tasks.settle_stuck_notifications", 10),
+    Job("take over notifications whose claim ran out", "notify.tasks.settle_expired_claims", 1),
+    Job("ask Notify about receipts not heard", "notify.tasks.settle_stuck_notifications", 10),
     Job("prune the rate limiter's old windows", "cases.tasks.prune_rate_windows", 60),
     Job("process inbound texts left pending", "notify.tasks.process_pending_inbound_sms", 5),
     Job("reconcile pending payments", "payments.tasks.reconcile_payments", 10),
@@ -44,7 +45,10 @@ def ensure_schedules(**kwargs) -> None:
     ours = Q()
     for module in OWN_MODULES:
         ours |= Q(func__startswith=module)
-    Schedule.objects.filter(ours).exclude(func__in=[job.func for job in JOBS]).delete()
+    declared = Q()
+    for job in JOBS:
+        declared |= Q(name=job.name, func=job.func)
+    Schedule.objects.filter(ours).exclude(declared).delete()
     for job in JOBS:
         Schedule.objects.update_or_create(
             name=job.name,

@@ -254,6 +254,19 @@ NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", default=10)
 # Our side of Notify's 3,000 requests a minute per key: sends per second per key.
 NOTIFY_SENDS_PER_SECOND = env.int("NOTIFY_SENDS_PER_SECOND", default=49)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+# The longest wait between two attempts at a message (the backoff doubles up to it).
+NOTIFY_RETRY_MAX_DELAY_SECONDS = env.int("NOTIFY_RETRY_MAX_DELAY_SECONDS", default=300)
+# After a 429 from Notify, every worker holds back sends on that key this long.
+NOTIFY_RATE_LIMIT_PAUSE_SECONDS = env.int("NOTIFY_RATE_LIMIT_PAUSE_SECONDS", default=1)
+# The longest a worker waits for a send slot; then it gives the message back, untried.
+NOTIFY_ACQUIRE_WAIT_SECONDS = env.int("NOTIFY_ACQUIRE_WAIT_SECONDS", default=5)
+# A worker's claim on a message: after this, another worker's sweep takes it over (asks
+# Notify whether it has it). Longer than a live worker can hold one (the checks say so).
+NOTIFY_CLAIM_LEASE_SECONDS = env.int("NOTIFY_CLAIM_LEASE_SECONDS", default=60)
+# A message accepted by Notify without a final status this long is asked about.
+NOTIFY_STUCK_AFTER_MINUTES = env.int("NOTIFY_STUCK_AFTER_MINUTES", default=15)
+# The longest one sweep (claims run out, receipts) runs, within the task timeout.
+NOTIFY_SWEEP_SECONDS = env.int("NOTIFY_SWEEP_SECONDS", default=30)
 SMS_FREE_FRAGMENTS = env.int("SMS_FREE_FRAGMENTS", default=10_000)
 SMS_FRAGMENT_PENCE = env.float("SMS_FRAGMENT_PENCE", default=2.4)
 

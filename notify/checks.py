@@ -54,3 +54,31 @@ def notify_credentials(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 )
             )
     return problems
+
+
+@checks.register()
+def notify_timings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A claim must outlast what a live worker does with it, and a sweep its task's time."""
+    problems: list[checks.CheckMessage] = []
+    held = settings.NOTIFY_ACQUIRE_WAIT_SECONDS + 2 * settings.NOTIFY_TIMEOUT
+    if held >= settings.NOTIFY_CLAIM_LEASE_SECONDS:
+        problems.append(
+            checks.Error(
+                f"NOTIFY_CLAIM_LEASE_SECONDS ({settings.NOTIFY_CLAIM_LEASE_SECONDS}) must be "
+                f"longer than a worker can hold a claim: NOTIFY_ACQUIRE_WAIT_SECONDS + 2 × "
+                f"NOTIFY_TIMEOUT = {held:g} s. Otherwise a message still being sent could be "
+                "taken over and sent twice.",
+                id="waymark.E203",
+            )
+        )
+    timeout = settings.Q_CLUSTER["timeout"]
+    if timeout <= settings.NOTIFY_SWEEP_SECONDS + settings.NOTIFY_TIMEOUT:
+        problems.append(
+            checks.Error(
+                f"NOTIFY_SWEEP_SECONDS + NOTIFY_TIMEOUT "
+                f"({settings.NOTIFY_SWEEP_SECONDS + settings.NOTIFY_TIMEOUT:g} s) must be less "
+                f"than the task timeout (Q_TIMEOUT, {timeout} s), or a sweep is killed mid-way.",
+                id="waymark.E204",
+            )
+        )
+    return problems

@@ -1,12 +1,19 @@
 """Delivering one notification, exactly once, whatever fails on the way.
 
 The row is claimed (status `sending`, one more attempt) and committed *before* Notify is
-called, so a worker that dies mid-send leaves a row the stuck-sending sweep will settle by
-looking its reference up at Notify. A send with no answer is looked up the same way before
-it is tried again. 400 and 403 are permanent; 429, 5xx and no answer are retried with
-exponential backoff and jitter, at most NOTIFY_MAX_ATTEMPTS times. Every status is
-written through `notify.status.move`, so it only moves forward: a receipt that arrives
-while the send is still waiting for its answer is never undone by that answer.
+called. A claim is a lease of NOTIFY_CLAIM_LEASE_SECONDS: longer than a live worker holds
+one (a bounded wait for a send slot, then at most two calls to Notify of NOTIFY_TIMEOUT
+each), so a row still `sending` after it belongs to a worker that died or hung, and the
+sweep (`notify.tasks.settle_expired_claims`) settles it by looking its reference up at
+Notify. A send with no answer is looked up the same way before it is tried again.
+
+400 and 403 are permanent; 5xx and no answer are retried with exponential backoff and
+jitter (up to NOTIFY_RETRY_MAX_DELAY_SECONDS between attempts), at most
+NOTIFY_MAX_ATTEMPTS times. A 429 is not an attempt: Notify refused to look at the
+message, so it goes again as soon as the key's pause is over (a day's limit reached: in
+an hour). Every status is written through `notify.status.move`, so it only moves forward:
+a receipt that arrives while the send is still waiting for its answer is never undone by
+that answer.
 
 A council without a Notify key (and no local backend, outside LOCAL_BACKENDS) is not
 sent for: its messages stay queued, with the reason on the row, and are tried again
@@ -32,15 +39,19 @@ from notify.models import FINAL_STATUSES, RANK, Notification, Status
 logger = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 30
-BACKOFF_MAX_SECONDS = 3600
-RATE_LIMIT_PAUSE_SECONDS = 10
 NOT_CONFIGURED_WAIT = timedelta(minutes=10)
+DAILY_LIMIT_WAIT = timedelta(hours=1)
+DAILY_LIMIT = "TooManyRequestsError"  # Notify's 429 for a day's limit (not the minute's)
 WAITING_FOR_KEY = "NotConfigured"  # the last_error_type of a message its council cannot send
+NO_SEND_SLOT = "NoSendSlot"  # the last_error_type of one given back for want of a slot
 
 
 def backoff(attempts: int, rng=random.random) -> timedelta:
-    """Exponential backoff with jitter: between half and all of 30 s × 2^(attempts-1)."""
-    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    """Exponential backoff with jitter: between half and all of 30 s × 2^(attempts-1),
+    that doubling stopped at NOTIFY_RETRY_MAX_DELAY_SECONDS."""
+    ceiling = min(
+        settings.NOTIFY_RETRY_MAX_DELAY_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    )
     return timedelta(seconds=ceiling * (0.5 + rng() / 2))
 
 
@@ -66,20 +77,30 @@ def _claim(notification_id) -> Notification | None:
     return row
 
 
+def _give_back(row: Notification, wait: timedelta, error_type: str, error: str) -> bool:
+    """Gives back the claim on a row, untried (its attempt not counted), with the reason on
+    the row; it is tried again after `wait`. False if a receipt settled it meanwhile."""
+    return bool(
+        statuses.move(
+            row.pk,
+            Status.QUEUED,
+            attempts=row.attempts - 1,
+            next_attempt_at=timezone.now() + wait,
+            last_error_type=error_type[:100],
+            last_error=error,
+        )
+    )
+
+
 def _wait_for_key(row: Notification) -> str:
-    """Gives back the claim on a row of a council that cannot send yet, untried, with the
-    reason on the row; it is tried again in a few minutes."""
+    """A council that cannot send yet: tried again in a few minutes."""
     variable = secrets.variable(secrets.NOTIFY_API_KEY, row.organisation.slug)
-    statuses.move(
-        row.pk,
-        Status.QUEUED,
-        attempts=row.attempts - 1,
-        next_attempt_at=timezone.now() + NOT_CONFIGURED_WAIT,
-        last_error_type=WAITING_FOR_KEY,
-        last_error=(
-            f"Waiting: {row.organisation} has no GOV.UK Notify API key ({variable} is not "
-            "set). The message will be sent once it is."
-        ),
+    _give_back(
+        row,
+        NOT_CONFIGURED_WAIT,
+        WAITING_FOR_KEY,
+        f"Waiting: {row.organisation} has no GOV.UK Notify API key ({variable} is not set). "
+        "The message will be sent once it is.",
     )
     return "waiting"
 
@@ -112,9 +133,14 @@ def _failed(row: Notification, failure: NotifyFailure, backend_key: str) -> str:
             fall_back_to_email(row)
         return "permanent-failure"
     if failure.rate_limited:
-        ratelimit.pause(
-            backend_key, RATE_LIMIT_PAUSE_SECONDS, limit=settings.NOTIFY_SENDS_PER_SECOND
-        )
+        if failure.error_type == DAILY_LIMIT:
+            wait = DAILY_LIMIT_WAIT
+        else:
+            pause = settings.NOTIFY_RATE_LIMIT_PAUSE_SECONDS
+            ratelimit.pause(backend_key, pause, limit=settings.NOTIFY_SENDS_PER_SECOND)
+            wait = timedelta(seconds=pause * (1 + random.random()))
+        moved = _give_back(row, wait, failure.error_type or "RateLimitError", failure.message)
+        return "rate-limited" if moved else "settled-meanwhile"
     if row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
         statuses.move(
             row.pk,
@@ -157,7 +183,19 @@ def deliver(notification_id) -> str:
             if found is not None:
                 _accepted(row, found)
                 return "found"
-        ratelimit.acquire(backend.key_id, limit=settings.NOTIFY_SENDS_PER_SECOND)
+        if not ratelimit.acquire(
+            backend.key_id,
+            limit=settings.NOTIFY_SENDS_PER_SECOND,
+            within=settings.NOTIFY_ACQUIRE_WAIT_SECONDS,
+        ):
+            _give_back(
+                row,
+                timedelta(0),
+                NO_SEND_SLOT,
+                f"No send slot on this key within {settings.NOTIFY_ACQUIRE_WAIT_SECONDS} s: "
+                "sent on the next round.",
+            )
+            return "no-slot"
         accepted = backend.send(
             channel=row.channel,
             recipient=row.recipient,

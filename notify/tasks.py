@@ -1,8 +1,10 @@
 """Background work for notifications. Every task is safe to run twice."""
 
 import logging
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -12,7 +14,6 @@ from notify.services import enqueue_delivery
 
 logger = logging.getLogger(__name__)
 
-STUCK_AFTER = timedelta(minutes=15)
 SWEEP_LIMIT = 3000  # about a minute of sending at Notify's limit
 
 
@@ -34,17 +35,37 @@ def queue_due_notifications() -> int:
     return len(ids)
 
 
+def settle_expired_claims() -> dict:
+    """Every minute: messages still `sending` after their worker's claim ran out
+    (NOTIFY_CLAIM_LEASE_SECONDS: the worker died or hung) are asked about at Notify, and
+    each Notify never got is queued and sent again at once."""
+    cutoff = timezone.now() - timedelta(seconds=settings.NOTIFY_CLAIM_LEASE_SECONDS)
+    expired = Notification.objects.filter(status=Status.SENDING, last_attempt_at__lt=cutoff)
+    return _settle(expired.order_by("last_attempt_at"))
+
+
 def settle_stuck_notifications() -> dict:
-    """Every 10 minutes: asks Notify about rows stuck in `sending` or without a receipt, in
-    case a worker died or a callback was lost."""
-    cutoff = timezone.now() - STUCK_AFTER
+    """Every 10 minutes: asks Notify about messages it accepted that have had no final
+    status for NOTIFY_STUCK_AFTER_MINUTES, in case a delivery receipt was lost."""
+    cutoff = timezone.now() - timedelta(minutes=settings.NOTIFY_STUCK_AFTER_MINUTES)
     stuck = Notification.objects.filter(
-        Q(status=Status.SENDING, last_attempt_at__lt=cutoff)
-        | Q(status__in=[Status.CREATED, Status.PENDING, Status.ACCEPTED], sent_at__lt=cutoff)
+        status__in=[Status.CREATED, Status.PENDING, Status.ACCEPTED], sent_at__lt=cutoff
     )
+    return _settle(stuck.order_by("sent_at"))
+
+
+def _settle(rows) -> dict:
+    """Settles the rows one at a time for at most NOTIFY_SWEEP_SECONDS (however slowly
+    Notify answers, the task ends well within its timeout; the next run goes on)."""
+    started = time.monotonic()
     results: dict[str, int] = {}
-    for row in stuck.select_related("organisation").order_by("last_attempt_at")[:500]:
+    for row in rows.select_related("organisation").iterator(chunk_size=100):
+        if time.monotonic() - started >= settings.NOTIFY_SWEEP_SECONDS:
+            results["left for the next run"] = 1
+            break
         outcome = dispatch.settle_stuck(row)
+        if outcome == "requeued":
+            enqueue_delivery(row.pk)
         results[outcome] = results.get(outcome, 0) + 1
     return results
 

@@ -74,6 +74,15 @@ def test_a_pause_fills_the_coming_seconds_and_acquire_waits_past_them():
     assert windows("key-p")[3005] == 1
 
 
+def test_a_bounded_wait_gives_up_rather_than_wait_past_it():
+    time = FakeTime(5000.5)
+    ratelimit.pause("bounded", 3, limit=2, clock=time.clock)
+    assert not ratelimit.acquire("bounded", limit=2, within=2, clock=time.clock, sleep=time.sleep)
+    assert time.now <= 5002.5  # it never slept past its two seconds
+    assert ratelimit.acquire("bounded", limit=2, within=2, clock=time.clock, sleep=time.sleep)
+    assert time.now == 5003.0  # the first second after the pause
+
+
 def test_a_pause_holds_back_only_its_own_key():
     time = FakeTime(4000.0)
     ratelimit.pause("paused", 5, limit=3, clock=time.clock)

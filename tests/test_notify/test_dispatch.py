@@ -20,7 +20,7 @@ from responses import matchers
 from cases import ratelimit
 from cases.models import RateWindow
 from notify import client as notify_client
-from notify import dispatch
+from notify import dispatch, tasks
 from notify.models import Notification, Status
 from notify.tasks import queue_due_notifications
 from notify.templates import TEMPLATES
@@ -327,12 +327,6 @@ def test_a_missing_template_id_fails_for_good_without_calling_notify(govuk, fake
 @pytest.mark.parametrize(
     ("failure", "error_type", "message", "unanswered"),
     [
-        (
-            {"status": 429, "json": RATE_LIMITED},
-            "RateLimitError",
-            RATE_LIMITED["errors"][0]["message"],
-            False,
-        ),
         ({"status": 500, "json": SERVER_ERROR}, "Exception", "Internal server error", False),
         (
             {"body": requests.exceptions.ReadTimeout("read timed out")},
@@ -341,7 +335,7 @@ def test_a_missing_template_id_fails_for_good_without_calling_notify(govuk, fake
             True,
         ),
     ],
-    ids=["429", "500", "timeout"],
+    ids=["500", "timeout"],
 )
 def test_a_passing_failure_is_retried_later_and_sent_once(
     govuk, fake_notify, failure, error_type, message, unanswered
@@ -380,18 +374,30 @@ def test_a_passing_failure_is_retried_later_and_sent_once(
     assert_sent(row, notify_id, attempts=2)
 
 
-def test_a_429_pauses_the_limiter_for_every_worker(govuk, fake_notify, settings):
+def test_a_429_is_no_attempt_and_pauses_the_key_briefly_for_every_worker(
+    govuk, fake_notify, settings
+):
+    settings.NOTIFY_RATE_LIMIT_PAUSE_SECONDS = 3
     row = queued_row()
     fake_notify.post(SEND_URL["email"], status=429, json=RATE_LIMITED)
     key = notify_client.backend_for(row.organisation.slug).key_id
 
     now = int(time.time())
-    assert dispatch.deliver(str(row.pk)) == "retry"
+    before = timezone.now()
+    assert dispatch.deliver(str(row.pk)) == "rate-limited"
 
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error_type) == (
+        Status.QUEUED,
+        0,
+        "RateLimitError",
+    )
+    # Again as soon as the pause is over (with jitter, so the workers do not all go at once).
+    assert before + timedelta(seconds=3) <= row.next_attempt_at
+    assert row.next_attempt_at <= timezone.now() + timedelta(seconds=6)
     windows = list(RateWindow.objects.filter(key=key).order_by("window"))
     seconds = [w.window for w in windows]
-    assert len(seconds) == dispatch.RATE_LIMIT_PAUSE_SECONDS == 10
-    assert seconds == list(range(seconds[0], seconds[0] + 10))
+    assert seconds == list(range(seconds[0], seconds[0] + 3))
     assert now <= seconds[0] <= now + 1
     assert {w.count for w in windows} == {settings.NOTIFY_SENDS_PER_SECOND}
 
@@ -406,8 +412,73 @@ def test_a_429_pauses_the_limiter_for_every_worker(govuk, fake_notify, settings)
     ratelimit.acquire(
         key, limit=settings.NOTIFY_SENDS_PER_SECOND, clock=lambda: clock[0], sleep=sleep
     )
-    assert len(slept) == 10
+    assert len(slept) == 3
     assert int(clock[0]) == seconds[-1] + 1
+
+
+def test_however_many_429s_come_a_message_is_sent_once_and_never_given_up(
+    govuk, fake_notify, settings
+):
+    settings.NOTIFY_MAX_ATTEMPTS = 2
+    row = queued_row()
+    notify_id = str(uuid.uuid4())
+    for _ in range(5):
+        fake_notify.post(SEND_URL["email"], status=429, json=RATE_LIMITED)
+    fake_notify.post(SEND_URL["email"], status=201, json=accepted_answer(notify_id, str(row.pk)))
+
+    outcomes = []
+    for _ in range(6):
+        RateWindow.objects.all().delete()  # each pause is over
+        make_due(row)
+        outcomes.append(dispatch.deliver(str(row.pk)))
+
+    assert outcomes == ["rate-limited"] * 5 + ["sent"]
+    assert len(successful_posts(fake_notify)) == 1
+    assert_sent(row, notify_id, attempts=1)
+
+
+def test_a_days_limit_reached_waits_an_hour_without_pausing_the_key(govuk, fake_notify, settings):
+    row = queued_row()
+    daily = {
+        "status_code": 429,
+        "errors": [
+            {"error": "TooManyRequestsError", "message": "Exceeded send limits (50) for today"}
+        ],
+    }
+    fake_notify.post(SEND_URL["email"], status=429, json=daily)
+
+    assert dispatch.deliver(str(row.pk)) == "rate-limited"
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.QUEUED, 0)
+    wait = row.next_attempt_at - timezone.now()
+    assert timedelta(minutes=59) < wait <= timedelta(hours=1)
+    assert not RateWindow.objects.filter(count=settings.NOTIFY_SENDS_PER_SECOND).exists()
+
+
+def test_no_send_slot_in_time_gives_the_message_back_untried(govuk, fake_notify, settings):
+    settings.NOTIFY_ACQUIRE_WAIT_SECONDS = 0
+    row = queued_row()
+    key = notify_client.backend_for(row.organisation.slug).key_id
+    ratelimit.pause(key, 5, limit=settings.NOTIFY_SENDS_PER_SECOND)
+
+    assert dispatch.deliver(str(row.pk)) == "no-slot"
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error_type) == (
+        Status.QUEUED,
+        0,
+        dispatch.NO_SEND_SLOT,
+    )
+    assert row.next_attempt_at <= timezone.now()  # due again at once
+    assert len(fake_notify.calls) == 0
+
+
+def test_the_wait_between_attempts_stops_doubling_at_its_cap(settings):
+    settings.NOTIFY_RETRY_MAX_DELAY_SECONDS = 300
+    waits = [dispatch.backoff(attempts, rng=lambda: 1.0) for attempts in range(1, 9)]
+    assert [w.total_seconds() for w in waits] == [30, 60, 120, 240, 300, 300, 300, 300]
+    assert dispatch.backoff(7, rng=lambda: 0.0) == timedelta(seconds=150)
 
 
 def test_it_gives_up_after_the_maximum_number_of_attempts(govuk, fake_notify, settings):
@@ -656,6 +727,53 @@ def test_a_row_left_sending_that_notify_never_got_is_queued_and_sent_once(govuk,
     assert_sent(row, notify_id, attempts=2)
 
 
+def claimed_ago(row: Notification, seconds: int) -> Notification:
+    """The row claimed by a worker that died `seconds` ago."""
+    claimed = dispatch._claim(row.pk)
+    Notification.objects.filter(pk=row.pk).update(
+        last_attempt_at=timezone.now() - timedelta(seconds=seconds)
+    )
+    return claimed
+
+
+def test_a_claim_run_out_is_taken_over_by_the_next_sweep_and_sent_once(
+    govuk, fake_notify, settings, monkeypatch
+):
+    settings.NOTIFY_CLAIM_LEASE_SECONDS = 60
+    dead = claimed_ago(queued_row(), 61)
+    alive = claimed_ago(queued_row(), 30)  # its worker may still be sending it
+    notify_id = str(uuid.uuid4())
+    fake_notify.get(LOOKUP_URL, json=lookup_answer([]))
+    fake_notify.post(SEND_URL["email"], status=201, json=accepted_answer(notify_id, str(dead.pk)))
+    enqueued = []
+    monkeypatch.setattr(tasks, "enqueue_delivery", enqueued.append)
+
+    assert tasks.settle_expired_claims() == {"requeued": 1}
+
+    assert enqueued == [dead.pk]  # sent again at once, not on the next minute's sweep
+    assert dispatch.deliver(str(dead.pk)) == "sent"
+    assert_sent(dead, notify_id, attempts=2)
+    alive.refresh_from_db()
+    assert alive.status == Status.SENDING
+    assert [c.request.method for c in fake_notify.calls] == ["GET", "POST"]
+
+
+def test_a_sweep_stops_at_its_time_budget_and_the_next_run_goes_on(govuk, fake_notify, settings):
+    settings.NOTIFY_CLAIM_LEASE_SECONDS = 60
+    rows = [claimed_ago(queued_row(), 120 + n) for n in range(3)]
+    fake_notify.get(LOOKUP_URL, json=lookup_answer([]))
+
+    settings.NOTIFY_SWEEP_SECONDS = 0
+    assert tasks.settle_expired_claims() == {"left for the next run": 1}
+    assert len(fake_notify.calls) == 0
+
+    settings.NOTIFY_SWEEP_SECONDS = 30
+    assert tasks.settle_expired_claims() == {"requeued": 3}
+    assert {r.status for r in Notification.objects.filter(pk__in=[r.pk for r in rows])} == {
+        Status.QUEUED
+    }
+
+
 # --- The local backend -------------------------------------------------------------------
 
 
@@ -737,3 +855,17 @@ def test_the_sweep_queues_due_retries_and_lost_tasks_but_not_later_ones():
         assert queue_due_notifications() == 2
 
     assert [call.args[0] for call in enqueue_delivery.call_args_list] == [lost.pk, due.pk]
+
+
+def test_the_checks_refuse_a_lease_a_live_worker_could_outlast_and_a_sweep_past_its_task(
+    settings,
+):
+    from django.core.checks import run_checks
+
+    def found() -> list[str]:
+        return sorted(m.id for m in run_checks() if m.id in ("waymark.E203", "waymark.E204"))
+
+    assert found() == []
+    settings.NOTIFY_CLAIM_LEASE_SECONDS = 25  # 5 s for a slot and two 10 s calls: 25 s
+    settings.NOTIFY_SWEEP_SECONDS = 50  # and Notify's 10 s: the task's 60 s
+    assert found() == ["waymark.E203", "waymark.E204"]
