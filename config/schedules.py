@@ -6,6 +6,7 @@ the schedule without anyone clicking in the admin.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -14,7 +15,11 @@ from django.utils import timezone
 class Job:
     name: str
     func: str
-    minutes: int
+    every: int | str  # minutes, or the name of the setting that gives them
+
+    @property
+    def minutes(self) -> int:
+        return getattr(settings, self.every) if isinstance(self.every, str) else self.every
 
 
 JOBS = [
@@ -26,7 +31,11 @@ JOBS = [
     Job("ask Notify about receipts not heard", "notify.tasks.settle_stuck_notifications", 10),
     Job("prune the rate limiter's old windows", "cases.tasks.prune_rate_windows", 60),
     Job("process inbound texts left pending", "notify.tasks.process_pending_inbound_sms", 5),
-    Job("reconcile pending payments", "payments.tasks.reconcile_payments", 10),
+    Job(
+        "reconcile pending payments",
+        "payments.tasks.reconcile_payments",
+        "PAYMENT_RECONCILE_EVERY_MINUTES",
+    ),
     Job("remind about and expire unpaid fees", "payments.tasks.remind_and_expire_payments", 60),
     Job("delete expired drafts and abandoned uploads", "cases.tasks.delete_expired_drafts", 1440),
     Job("give new case events their place in the change feed", "cases.tasks.publish_feed", 1),

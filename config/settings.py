@@ -305,7 +305,8 @@ GOVUK_PAY_API_BASE = env.str(
 PAYMENTS_TIMEOUT = env.float("PAYMENTS_TIMEOUT", default=15)
 # Reconciliation: ask the provider about checkouts pending longer than this many minutes;
 # remind the citizen after these many days unpaid; close the request after EXPIRY days.
-PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=30)
+PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=5)
+PAYMENT_RECONCILE_EVERY_MINUTES = env.int("PAYMENT_RECONCILE_EVERY_MINUTES", default=2)
 PAYMENT_REMINDER_DAYS = env.list("PAYMENT_REMINDER_DAYS", cast=int, default=[7, 21])
 PAYMENT_EXPIRY_DAYS = env.int("PAYMENT_EXPIRY_DAYS", default=42)
 

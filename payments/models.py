@@ -100,6 +100,8 @@ class PaymentRequest(models.Model):
     refunded_pence = models.PositiveIntegerField(default=0)
     refunded_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
+    # When reconciliation last asked the provider about it (`payments.tasks`).
+    reconciled_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,9 +1,11 @@
 """Background work for payments: reconciliation, reminders, expiry, the local webhook."""
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import F, Q
 from django.utils import timezone
 
 from payments.models import PaymentRequest
@@ -18,6 +20,7 @@ from payments.services import (
 
 logger = logging.getLogger(__name__)
 Status = PaymentRequest.Status
+RECONCILE_BATCH = 200
 
 
 def local_webhook(checkout_id: str, outcome: str) -> str:
@@ -59,14 +62,28 @@ def refund_duplicate_payment(payment_request_id: str, payment_id: str, amount_pe
 
 
 def reconcile_payments() -> dict:
-    """Asks the provider about checkouts pending too long: a lost webhook must not leave
-    a citizen who paid waiting."""
-    cutoff = timezone.now() - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
-    stale = PaymentRequest.objects.filter(
-        status__in=[Status.PENDING, Status.UNKNOWN], updated_at__lt=cutoff
-    ).exclude(provider_id="")
+    """Every PAYMENT_RECONCILE_EVERY_MINUTES: asks the provider about checkouts with no news
+    for PAYMENT_RECONCILE_AFTER_MINUTES (a lost webhook must not leave a citizen who paid
+    waiting), each at most once in that time, those never asked first; for as long as
+    the task may run with one more call to a slow provider (Q_TIMEOUT − PAYMENTS_TIMEOUT −
+    5 s), the rest left for the next run."""
+    wait = timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
+    now = timezone.now()
+    stale = (
+        PaymentRequest.objects.filter(
+            status__in=[Status.PENDING, Status.UNKNOWN], updated_at__lt=now - wait
+        )
+        .filter(Q(reconciled_at__isnull=True) | Q(reconciled_at__lt=now - wait))
+        .exclude(provider_id="")
+        .order_by(F("reconciled_at").asc(nulls_first=True), "updated_at")
+    )
+    budget = settings.Q_CLUSTER["timeout"] - settings.PAYMENTS_TIMEOUT - 5
+    started = time.monotonic()
     results: dict[str, int] = {}
-    for request in stale.select_related("case")[:200]:
+    for request in stale.select_related("case")[:RECONCILE_BATCH]:
+        if time.monotonic() - started >= budget:
+            break
+        PaymentRequest.objects.filter(pk=request.pk).update(reconciled_at=timezone.now())
         try:
             checked, _state = payment_check_with_provider(
                 payment_request=request, source="reconciliation"

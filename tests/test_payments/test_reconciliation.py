@@ -59,6 +59,62 @@ def test_reconciliation_settles_a_stale_pending_payment_the_provider_says_is_pai
     assert reconcile_payments() == {}
 
 
+def test_with_the_defaults_a_lost_webhook_is_made_good_within_ten_minutes(
+    client, site, awaiting_payment
+):
+    from django.conf import settings
+
+    from config.schedules import JOBS
+
+    [job] = [j for j in JOBS if j.func == "payments.tasks.reconcile_payments"]
+    # The request is asked about after AFTER minutes, by a run at most EVERY minutes later.
+    assert settings.PAYMENT_RECONCILE_AFTER_MINUTES + job.minutes <= 10
+    case, request = awaiting_payment("local")
+    checkout = start_local_checkout(client, request)
+    LocalCheckout.objects.filter(pk=checkout.pk).update(status="paid")  # no webhook came
+    minutes = settings.PAYMENT_RECONCILE_AFTER_MINUTES
+    backdate(request, updated_at=timezone.now() - timedelta(minutes=minutes - 1))
+    assert reconcile_payments() == {}  # not yet
+    backdate(request, updated_at=timezone.now() - timedelta(minutes=minutes, seconds=1))
+    assert reconcile_payments() == {"paid": 1}
+    assert state_of(case) == "approved"
+
+
+def test_a_checkout_still_open_is_asked_about_again_only_after_the_wait(
+    client, site, awaiting_payment
+):
+    site.PAYMENT_RECONCILE_AFTER_MINUTES = 5
+    _case, request = awaiting_payment("local")
+    start_local_checkout(client, request)  # the citizen is still on the payment page
+    long_ago = timezone.now() - timedelta(minutes=20)
+    backdate(request, updated_at=long_ago)
+
+    assert reconcile_payments() == {"pending": 1}
+    backdate(request, updated_at=long_ago)
+    assert reconcile_payments() == {}  # asked a moment ago
+    backdate(request, updated_at=long_ago, reconciled_at=timezone.now() - timedelta(minutes=6))
+    assert reconcile_payments() == {"pending": 1}
+
+
+def test_the_requests_never_asked_about_go_first(client, site, awaiting_payment, monkeypatch):
+    from payments import tasks
+
+    site.PAYMENT_RECONCILE_AFTER_MINUTES = 5
+    monkeypatch.setattr(tasks, "RECONCILE_BATCH", 1)
+    long_ago = timezone.now() - timedelta(minutes=20)
+    asked, never = awaiting_payment("local")[1], awaiting_payment("local")[1]
+    for request in (asked, never):
+        start_local_checkout(client, request)
+    backdate(asked, updated_at=long_ago, reconciled_at=long_ago)
+    backdate(never, updated_at=long_ago + timedelta(minutes=1))
+
+    reconcile_payments()
+    never.refresh_from_db()
+    asked.refresh_from_db()
+    assert never.reconciled_at is not None
+    assert asked.reconciled_at == long_ago
+
+
 def test_reconciliation_expires_a_stale_checkout_nobody_paid(client, site, awaiting_payment):
     case, request = awaiting_payment("local")
     checkout = start_local_checkout(client, request)
