@@ -28,3 +28,5 @@ admin.site.login_form = ThrottledAuthenticationForm
 admin.site.site_header = "Waymark case work"
 admin.site.site_title = "Waymark"
 admin.site.index_title = "Cases, notifications and payments"
+
+handler500 = "config.errors.server_error"

@@ -10,6 +10,7 @@ import json
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ from cases.errors import (
     CaseStale,
     CaseValidationError,
 )
+from config.errors import RETRY_AFTER_SECONDS
 from config.logging import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "idempotency_mismatch": (422, "This Idempotency-Key was used with a different request"),
     "throttled": (429, "Too many requests"),
     "server_error": (500, "Something went wrong on our side"),
+    "unavailable": (503, "The service is unavailable for a moment"),
 }
 
 
@@ -131,6 +134,10 @@ def exception_handler(exc, context) -> Response:
             headers["WWW-Authenticate"] = exc.auth_header
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             headers["Retry-After"] = str(int(exc.wait))
+    elif isinstance(exc, OperationalError | InterfaceError):  # the database is unreachable
+        logger.error("API request while the database is unavailable: %s", exc)
+        body = problem("unavailable", "Nothing was changed: try again shortly.")
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     else:
         logger.exception("API error", exc_info=exc)
         body = problem("server_error")

@@ -392,6 +392,8 @@ ERRORS = _errors(
     e406="Only JSON is answered.",
     e429="Too many requests: `Retry-After` says when to try again.",
     e500="Something went wrong on our side; nothing was changed.",
+    e503="The database cannot be reached for a moment: nothing was changed; try again "
+    "after `Retry-After` seconds.",
 )
 WRITE_ERRORS = _errors(
     e409="The case changed while this ran (or a request with this Idempotency-Key is "

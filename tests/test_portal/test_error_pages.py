@@ -81,3 +81,53 @@ def test_a_form_without_its_csrf_token_says_the_page_has_expired(db, path):
     assert "<title>This page has expired – Waymark</title>" in html
     assert f'<a class="govuk-link" href="{path}">Go back to the page</a> and try again.' in html
     assert "CSRF verification failed" not in html
+
+
+def database_down():
+    """Every query fails as it does while PostgreSQL restarts."""
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    return mock.patch(
+        "django.db.backends.base.base.BaseDatabaseWrapper.ensure_connection",
+        side_effect=OperationalError("connection refused: the server is starting up"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "words"),
+    [
+        ("en", "Sorry, the service is unavailable", "in a few minutes"),
+        ("cy", "Mae'n ddrwg gennym, nid yw'r gwasanaeth ar gael", "ychydig funudau"),
+    ],
+)
+def test_while_the_database_is_down_pages_say_the_service_is_unavailable(
+    db, language, title, words
+):
+    browser = Client(raise_request_exception=False)
+    browser.cookies["waymark_language"] = language
+    with database_down():
+        response = browser.post(
+            "/track/", {"reference": "BB-4K7M-Q9XA-W3R", "postcode_or_email": "SW1A 1AA"}
+        )
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert heading(html) == title
+    assert words in html
+    assert 'href="/track/">' in html  # find your case, once it is back
+
+
+def test_while_the_database_is_down_the_api_answers_a_503_problem(db):
+    from tests.test_api.conftest import make_key
+
+    key = make_key(council(slug="north"))
+    browser = Client(raise_request_exception=False)
+    browser.get("/api/v1/cases", HTTP_AUTHORIZATION=f"Bearer {key}")  # the key is known
+    with database_down():
+        response = browser.get("/api/v1/cases", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert (response.json()["code"], response.json()["status"]) == ("unavailable", 503)
+    assert response["Retry-After"] == "30"
