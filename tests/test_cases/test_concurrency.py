@@ -107,3 +107,42 @@ def test_the_second_writer_waits_for_the_lock_then_sees_the_new_state(admin_user
     assert "'Withdrawn'" in str(results[1])
     assert CaseEvent.objects.filter(case=case).count() == 1
     assert Notification.objects.filter(case=case).count() == 1
+
+
+def test_fifty_partners_take_one_step_at_once_one_wins_and_49_clean_conflicts():
+    """50 API requests at the same moment, each through the whole stack in its own thread
+    and connection, each with the version it read: exactly one step is taken, every other
+    request gets a 409 or 412 problem, none a 5xx."""
+    from django.test import Client
+
+    from tests.test_api.conftest import make_key
+
+    north = council(slug="north")
+    case = make_case(north, Service.STREET_REPORT, "repair_scheduled")
+    key = make_key(north)
+    path = f"/api/v1/cases/{case.process_id}/transitions/mark_fixed"
+    barrier = threading.Barrier(50)
+
+    def step():
+        partner = Client(raise_request_exception=False)
+        barrier.wait()
+        answer = partner.post(
+            path,
+            {},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key}",
+            HTTP_IF_MATCH=f'"{case.version}"',
+        )
+        return answer.status_code, answer["Content-Type"], answer.json()
+
+    answers = run_in_threads(*[step] * 50)
+
+    statuses = sorted(status for status, _type, _body in answers)
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) - {200} <= {409, 412}, statuses
+    refused = [(t, b["code"]) for s, t, b in answers if s != 200]
+    assert {t for t, _code in refused} == {"application/problem+json"}
+    assert {code for _t, code in refused} <= {"conflict", "precondition_failed"}
+    case.refresh_from_db()
+    assert (case.state, case.version) == ("fixed", 2)
+    assert CaseEvent.objects.filter(case=case, transition="mark_fixed").count() == 1
