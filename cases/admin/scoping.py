@@ -9,43 +9,71 @@ typed by hand (Django answers as if it did not exist).
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpResponseRedirect
 
 from cases.actors import EDITING_ROLES
 from cases.models import Organisation, Role
 
 
+def _memberships(user) -> dict[int, tuple[Organisation, str]]:
+    """The user's councils by ID, each with the user's role there: read once a request
+    (kept on the user object, which each request loads afresh), not once per check — an
+    admin page asks a few dozen times (each model's permissions, the sidebar)."""
+    found = getattr(user, "_waymark_councils", None)
+    if found is None:
+        councils = Organisation.objects.filter(memberships__user=user).annotate(
+            role=F("memberships__role")
+        )
+        found = user._waymark_councils = {c.pk: (c, c.role) for c in councils}
+    return found
+
+
+def _known(queryset: QuerySet, councils) -> QuerySet:
+    """`queryset`, with its rows already in hand: `.exists()` and iterating it cost no
+    query; used in a filter it is still a subquery."""
+    queryset._result_cache = list(councils)
+    return queryset
+
+
 def councils_of(user) -> QuerySet | None:
     """The organisations a user works for; None means every one (national administrator)."""
     if user.is_superuser:
         return None
-    return Organisation.objects.filter(memberships__user=user)
+    return _known(
+        Organisation.objects.filter(memberships__user=user),
+        [council for council, _role in _memberships(user).values()],
+    )
 
 
 def can_edit(user, organisation_id) -> bool:
     """May this user change things at this council (editor or council admin)?"""
-    return (
-        user.is_superuser
-        or user.memberships.filter(organisation_id=organisation_id, role__in=EDITING_ROLES).exists()
-    )
+    if user.is_superuser:
+        return True
+    _council, role = _memberships(user).get(organisation_id, (None, ""))
+    return role in EDITING_ROLES
 
 
 def administers(user) -> QuerySet | None:
     """The councils whose users this user manages; None means every one."""
     if user.is_superuser:
         return None
-    return Organisation.objects.filter(memberships__user=user, memberships__role=Role.ADMIN)
+    return _known(
+        Organisation.objects.filter(memberships__user=user, memberships__role=Role.ADMIN),
+        [council for council, role in _memberships(user).values() if role == Role.ADMIN],
+    )
 
 
 def administers_council(user, organisation_id) -> bool:
-    councils = administers(user)
-    return councils is None or councils.filter(pk=organisation_id).exists()
+    if user.is_superuser:
+        return True
+    _council, role = _memberships(user).get(organisation_id, (None, ""))
+    return role == Role.ADMIN
 
 
 def is_member(request) -> bool:
     user = request.user
-    return user.is_active and user.is_staff and (user.is_superuser or user.memberships.exists())
+    return user.is_active and user.is_staff and (user.is_superuser or bool(_memberships(user)))
 
 
 # What the date hierarchy can filter on: its range for a year ends at the next year's

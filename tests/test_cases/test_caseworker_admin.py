@@ -317,6 +317,25 @@ def test_the_case_list_costs_the_same_queries_for_5_and_50_rows(client, admin_us
     assert len(fifty.captured_queries) == len(five.captured_queries)
 
 
+def test_a_caseworkers_case_list_is_eleven_queries_for_5_or_100_rows(client):
+    """The session and the user, the user's councils (once, however often the page asks
+    what the user may do), the council filter's choices, the counts, the permissions,
+    the page of cases and the date hierarchy's two."""
+    north = council(slug="north")
+    client.force_login(caseworker(north))
+    for _ in range(5):
+        new_case(north)
+    client.get("/admin/cases/case/")  # a first visit may warm caches
+    with CaptureQueriesContext(connection) as five:
+        client.get("/admin/cases/case/")
+    for _ in range(95):
+        new_case(north)
+    with CaptureQueriesContext(connection) as hundred:
+        page = client.get("/admin/cases/case/")
+    assert page.text.count('class="action-select"') == 100
+    assert len(five.captured_queries) == len(hundred.captured_queries) == 11
+
+
 def test_assign_to_me_and_the_assigned_filter(client, north_and_south):
     north, _south, case, _ = north_and_south
     user = caseworker(north)
