@@ -175,7 +175,7 @@ class FeedQuery(PageQuery):
     service = serializers.ChoiceField(choices=Service.values, required=False)
 
 
-def _query(request, form: type[serializers.Serializer]) -> dict:
+def read_query(request, form: type[serializers.Serializer]) -> dict:
     # A plain dict, not the QueryDict: DRF would read an empty value as "not given".
     given = form(data=request.query_params.dict())
     given.is_valid(raise_exception=True)
@@ -196,7 +196,7 @@ class CaseList(ApiView):
         tags=["cases"],
     )
     def get(self, request):
-        query = _query(request, CaseListQuery)
+        query = read_query(request, CaseListQuery)
         found = self.cases().select_related("assigned_to")
         for name in ("service", "state", "stage"):
             if query.get(name):
@@ -501,7 +501,7 @@ class EventFeed(ApiView):
         tags=["events"],
     )
     def get(self, request):
-        query = _query(request, FeedQuery)
+        query = read_query(request, FeedQuery)
         after, limit = query["after"], query["limit"]
         key = key_of(request)
         feed.publish()

@@ -19,7 +19,7 @@ from cases.api.auth import key_of
 from cases.api.errors import ProblemError
 from cases.api.idempotency import idempotent
 from cases.api.representations import delivery_repr, subscription_repr
-from cases.api.views import MAX_PAGE_SIZE, PAGE_SIZE, ApiView, StrictDateTime, _query
+from cases.api.views import MAX_PAGE_SIZE, PAGE_SIZE, ApiView, StrictDateTime, read_query
 from cases.models import ApiKey, Service
 from cases.webhooks import outbox
 from cases.webhooks.models import EventType, WebhookDelivery, WebhookSubscription
@@ -236,7 +236,7 @@ class DeliveryList(WebhookView):
         tags=TAGS,
     )
     def get(self, request, pk: int):
-        query = _query(request, DeliveryQuery)
+        query = read_query(request, DeliveryQuery)
         subscription = self.get_subscription(pk)
         found = WebhookDelivery.objects.filter(subscription=subscription)
         for name in ("status", "event_type"):
