@@ -3,16 +3,33 @@ at a time, so a failure on one case neither stops the rest nor leaves anything h
 `delete_expired_drafts` tidies the citizen portal's unfinished applications and reports."""
 
 import logging
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from cases import ratelimit
 from cases.models import Case
 from cases.services import Actor, CaseError, case_mark_overdue, case_transition
 from cases.workflows import WORKFLOWS
+from config.tasks import enqueue
 
 logger = logging.getLogger(__name__)
+
+
+def _each_within_budget(task: str, ids: list[int], step) -> int:
+    """Runs `step(pk)` (true when it changed the case) for each case, for at most
+    CASE_SWEEP_SECONDS; if some are left, queues `task` again at once for them, so a
+    large backlog never runs past the task timeout and never waits for the next hour."""
+    started, done = time.monotonic(), 0
+    for pk in ids:
+        if time.monotonic() - started >= settings.CASE_SWEEP_SECONDS:
+            logger.info("%s: time is up, queued again for the rest", task)
+            enqueue(task)
+            break
+        done += bool(step(pk))
+    return done
 
 
 def mark_overdue_cases() -> int:
@@ -21,9 +38,14 @@ def mark_overdue_cases() -> int:
     ids = (
         Case.objects.open()
         .filter(overdue=False, due_date__lt=timezone.localdate())
+        .order_by("due_date", "pk")
         .values_list("pk", flat=True)
     )
-    return sum(1 for pk in list(ids) if case_mark_overdue(case=pk, actor=actor))
+    return _each_within_budget(
+        "cases.tasks.mark_overdue_cases",
+        list(ids),
+        lambda pk: case_mark_overdue(case=pk, actor=actor),
+    )
 
 
 def run_due_transitions() -> int:
@@ -32,19 +54,23 @@ def run_due_transitions() -> int:
     window to reopen it has passed."""
     today, now = timezone.localdate(), timezone.now()
     actor = Actor.system("scheduled transitions")
-    done = 0
+    due = []
     for service, workflow in WORKFLOWS.items():
         for scheduled in workflow.SCHEDULED:
-            due = Case.objects.filter(service=service).filter(scheduled.due(today, now))
-            for pk in list(due.values_list("pk", flat=True)):
-                try:
-                    case_transition(case=pk, transition=scheduled.transition, actor=actor)
-                    done += 1
-                except CaseError as exc:
-                    logger.warning(
-                        "scheduled %s skipped for case %s: %s", scheduled.transition, pk, exc
-                    )
-    return done
+            found = Case.objects.filter(service=service).filter(scheduled.due(today, now))
+            due += [(pk, scheduled.transition) for pk in found.values_list("pk", flat=True)]
+    steps = dict(enumerate(due))
+
+    def step(n: int) -> bool:
+        pk, transition = steps[n]
+        try:
+            case_transition(case=pk, transition=transition, actor=actor)
+        except CaseError as exc:
+            logger.warning("scheduled %s skipped for case %s: %s", transition, pk, exc)
+            return False
+        return True
+
+    return _each_within_budget("cases.tasks.run_due_transitions", list(steps), step)
 
 
 def prune_rate_windows() -> int:

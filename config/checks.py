@@ -45,3 +45,19 @@ def webhook_targets(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+@checks.register()
+def case_sweep_budget(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A case sweep must stop (and queue itself again) well before its task is killed."""
+    timeout = settings.Q_CLUSTER["timeout"]
+    if timeout < settings.CASE_SWEEP_SECONDS + 10:
+        return [
+            checks.Error(
+                f"CASE_SWEEP_SECONDS ({settings.CASE_SWEEP_SECONDS}) must be at least 10 s "
+                f"less than the task timeout (Q_TIMEOUT, {timeout} s): a sweep stops between "
+                "two cases, and one case's change with its hooks may take a few seconds.",
+                id="waymark.E003",
+            )
+        ]
+    return []

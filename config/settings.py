@@ -231,6 +231,10 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.5)
 
+# The longest one of the case sweeps (overdue flags, scheduled transitions) runs before
+# it queues itself again for the rest, within the task timeout (the system check says so).
+CASE_SWEEP_SECONDS = env.int("CASE_SWEEP_SECONDS", default=30)
+
 # How long since a worker last ran its heartbeat before /healthz reports it missing.
 HEALTH_WORKER_MAX_AGE = env.int("HEALTH_WORKER_MAX_AGE", default=300)
 

@@ -183,6 +183,58 @@ def test_moving_within_a_stage_keeps_its_deadline(admin_user):
     assert case.stage_entered_at == entered
 
 
+@pytest.mark.parametrize(
+    ("task", "late"),
+    [
+        ("cases.tasks.mark_overdue_cases", "overdue"),
+        ("cases.tasks.run_due_transitions", "missed repair"),
+    ],
+)
+def test_a_case_sweep_out_of_time_stops_between_cases_and_queues_itself_again(
+    task, late, settings, monkeypatch
+):
+    """However many cases are due, one run stops within CASE_SWEEP_SECONDS and the same
+    job, queued again at once, goes on with the rest."""
+    organisation, today = council(), timezone.localdate()
+    if late == "overdue":
+        cases = [new_case(organisation) for _ in range(3)]
+        for case in cases:
+            set_due(case, today - timedelta(days=1))
+    else:
+        day = (today - timedelta(days=1)).isoformat()
+        cases = [
+            make_case(organisation, Service.STREET_REPORT, st.REPAIR_SCHEDULED,
+                      details={"repair_date": day})
+            for _ in range(3)
+        ]  # fmt: skip
+    run = {"cases.tasks.mark_overdue_cases": mark_overdue_cases,
+           "cases.tasks.run_due_transitions": run_due_transitions}[task]  # fmt: skip
+    clock = iter([0, 0, 10, 20, 30, 40])  # the sweep's start, then one reading a case
+    monkeypatch.setattr("cases.tasks.time.monotonic", lambda: next(clock))
+    queued = []
+    monkeypatch.setattr("cases.tasks.enqueue", queued.append)
+    settings.CASE_SWEEP_SECONDS = 15
+
+    assert run() == 2  # at 0 and 10 s; at 20 s the time is up
+    assert queued == [task]
+    changed = [c for c in cases if fresh(c).version > 1]
+    assert len(changed) == 2
+
+    monkeypatch.setattr("cases.tasks.time.monotonic", lambda: 0)
+    assert run() == 1  # the queued run: the one left
+    assert all(fresh(c).version == 2 for c in cases)
+    assert queued == [task]
+
+
+def test_the_case_sweeps_budget_must_fit_in_the_task_timeout(settings):
+    from django.core.checks import run_checks
+
+    settings.CASE_SWEEP_SECONDS = settings.Q_CLUSTER["timeout"] - 5
+    assert "waymark.E003" in [m.id for m in run_checks()]
+    settings.CASE_SWEEP_SECONDS = 30
+    assert "waymark.E003" not in [m.id for m in run_checks()]
+
+
 # --- Street reports: scheduled transitions ----------------------------------------------
 
 
