@@ -84,13 +84,6 @@ class Postgres:
         )  # fmt: skip
         return self
 
-    def restart(self, down_for: float = 0) -> None:
-        """Stops the server at once (open connections are cut), waits, and starts it."""
-        self._run(_pg_bin("pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop")
-        time.sleep(down_for)
-        self._run(_pg_bin("pg_ctl"), "-D", self.data, "-w", "-l",
-                  os.path.join(self.folder, "log"), "start")  # fmt: skip
-
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run(_pg_bin("pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop")

@@ -18,17 +18,17 @@ from config.tasks import enqueue
 logger = logging.getLogger(__name__)
 
 
-def _each_within_budget(task: str, ids: list[int], step) -> int:
-    """Runs `step(pk)` (true when it changed the case) for each case, for at most
+def _each_within_budget(task: str, items: list, step) -> int:
+    """Runs `step(item)` (true when it changed a case) for each item, for at most
     CASE_SWEEP_SECONDS; if some are left, queues `task` again at once for them, so a
     large backlog never runs past the task timeout and never waits for the next hour."""
     started, done = time.monotonic(), 0
-    for pk in ids:
+    for item in items:
         if time.monotonic() - started >= settings.CASE_SWEEP_SECONDS:
             logger.info("%s: time is up, queued again for the rest", task)
             enqueue(task)
             break
-        done += bool(step(pk))
+        done += bool(step(item))
     return done
 
 
@@ -59,10 +59,9 @@ def run_due_transitions() -> int:
         for scheduled in workflow.SCHEDULED:
             found = Case.objects.filter(service=service).filter(scheduled.due(today, now))
             due += [(pk, scheduled.transition) for pk in found.values_list("pk", flat=True)]
-    steps = dict(enumerate(due))
 
-    def step(n: int) -> bool:
-        pk, transition = steps[n]
+    def step(item: tuple[int, str]) -> bool:
+        pk, transition = item
         try:
             case_transition(case=pk, transition=transition, actor=actor)
         except CaseError as exc:
@@ -70,7 +69,7 @@ def run_due_transitions() -> int:
             return False
         return True
 
-    return _each_within_budget("cases.tasks.run_due_transitions", list(steps), step)
+    return _each_within_budget("cases.tasks.run_due_transitions", due, step)
 
 
 def prune_rate_windows() -> int:

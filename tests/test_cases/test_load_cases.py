@@ -3,7 +3,7 @@
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from cases.models import Case, CaseEvent
 from cases.selectors import case_timeline
@@ -14,7 +14,7 @@ STEPS = {"reported": 0, "inspected": 1, "repair_scheduled": 2, "fixed": 3, "clos
 
 
 def test_it_loads_cases_whose_events_lead_to_their_state():
-    call_command("load_cases", cases=60, council="bench", stdout=StringIO())
+    call_command("load_cases", cases=60, council="bench", throwaway=True, stdout=StringIO())
     cases = list(Case.objects.filter(organisation__slug="bench"))
     assert len(cases) == 60
     assert {c.state for c in cases} <= set(STEPS)
@@ -30,5 +30,11 @@ def test_it_loads_cases_whose_events_lead_to_their_state():
     assert timeline.current.stage.slug == "repair"
     assert len(timeline.entries) == 3
 
-    call_command("load_cases", cases=5, council="bench", stdout=StringIO())
+    call_command("load_cases", cases=5, council="bench", throwaway=True, stdout=StringIO())
     assert Case.objects.filter(organisation__slug="bench").count() == 65
+
+
+def test_it_loads_nothing_unless_told_the_database_is_a_throwaway_one():
+    with pytest.raises(CommandError, match="--throwaway"):
+        call_command("load_cases", cases=5, council="bench", stdout=StringIO())
+    assert not Case.objects.exists()
